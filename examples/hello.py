@@ -1,0 +1,8 @@
+from brace import App
+
+app = App()
+
+
+@app.get("/")
+async def hello() -> dict[str, str]:
+    return {"message": "Hello, World!"}

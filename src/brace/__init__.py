@@ -1,0 +1,39 @@
+"""brace: one Python web framework, from a five-line app to a full stack.
+
+This module is the public API's table of contents; everything else is reachable from the
+submodules (`brace.middleware`, `brace.testing`, ...). Importing brace loads only the core.
+"""
+
+from .app import App as App
+from .datastructures import URL as URL
+from .datastructures import Headers as Headers
+from .datastructures import QueryParams as QueryParams
+from .datastructures import State as State
+from .errors import HTTPError as HTTPError
+from .requests import Request as Request
+from .responses import HTMLResponse as HTMLResponse
+from .responses import JSONResponse as JSONResponse
+from .responses import PlainTextResponse as PlainTextResponse
+from .responses import RedirectResponse as RedirectResponse
+from .responses import Response as Response
+from .responses import StreamingResponse as StreamingResponse
+from .routing import Router as Router
+
+__all__ = [
+    "URL",
+    "App",
+    "HTMLResponse",
+    "HTTPError",
+    "Headers",
+    "JSONResponse",
+    "PlainTextResponse",
+    "QueryParams",
+    "RedirectResponse",
+    "Request",
+    "Response",
+    "Router",
+    "State",
+    "StreamingResponse",
+]
+
+__version__ = "0.1.0.dev0"

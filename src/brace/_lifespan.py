@@ -1,0 +1,98 @@
+"""Compose start-up and shutdown: the app, its routers and mounted ASGI apps, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from .routing import Mount, Router
+from .types import ASGIApp, Message
+
+__all__ = ["LifespanError", "run_lifespans"]
+
+logger = logging.getLogger("brace")
+
+
+class LifespanError(RuntimeError):
+    """A mounted app reported that its start-up or shutdown failed."""
+
+
+async def _call(fn: Callable[[], Any]) -> None:
+    result = fn()
+    if inspect.isawaitable(result):
+        await result
+
+
+async def _run_hooks(hooks: Sequence[Callable[[], Any]]) -> None:
+    for hook in hooks:
+        await _call(hook)
+
+
+@asynccontextmanager
+async def mounted_lifespan(mount: Mount) -> AsyncIterator[None]:
+    """Drive a mounted ASGI app's own lifespan protocol, as a server would."""
+    to_app: asyncio.Queue[Message] = asyncio.Queue()
+    from_app: asyncio.Queue[Message] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": {}}
+    app: ASGIApp = mount.app
+    task = asyncio.ensure_future(app(scope, to_app.get, from_app.put))
+
+    async def reply() -> Message | None:
+        getter = asyncio.ensure_future(from_app.get())
+        await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
+        if getter.done():
+            return getter.result()
+        getter.cancel()
+        return None
+
+    await to_app.put({"type": "lifespan.startup"})
+    message = await reply()
+    if message is None:
+        # The app ended without answering: it does not speak lifespan, like many apps.
+        if not task.cancelled() and task.exception() is not None:
+            logger.debug("app mounted at %s does not support lifespan", mount.path)
+        yield
+        return
+    if message["type"] == "lifespan.startup.failed":
+        task.cancel()
+        raise LifespanError(
+            f"app mounted at {mount.path} failed to start: {message.get('message', '')}"
+        )
+    try:
+        yield
+    finally:
+        await to_app.put({"type": "lifespan.shutdown"})
+        message = await reply()
+        if not task.done():
+            try:
+                await asyncio.wait_for(task, timeout=5)
+            except (TimeoutError, Exception):
+                task.cancel()
+        if message is not None and message["type"] == "lifespan.shutdown.failed":
+            raise LifespanError(
+                f"app mounted at {mount.path} failed to shut down: {message.get('message', '')}"
+            )
+
+
+@asynccontextmanager
+async def run_lifespans(
+    app: Any, routers: Sequence[Router], mounts: Sequence[Mount]
+) -> AsyncIterator[dict[str, Any]]:
+    """Start everything outer first, stop it in reverse; yields the lifespan state."""
+    state: dict[str, Any] = {}
+    async with AsyncExitStack() as stack:
+        for router in routers:
+            if router.lifespan is not None:
+                value = await stack.enter_async_context(router.lifespan(app))
+                if isinstance(value, Mapping):
+                    state.update(value)
+            await _run_hooks(router.startup_hooks)
+            if router.shutdown_hooks:
+                stack.push_async_callback(_run_hooks, list(router.shutdown_hooks))
+        for mount in mounts:
+            await stack.enter_async_context(mounted_lifespan(mount))
+        yield state
