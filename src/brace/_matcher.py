@@ -170,5 +170,3 @@ def _search(
         values.append("/".join(parts[index:]))
         return target
     return None
-
-

@@ -468,5 +468,3 @@ class App(Router):
     # Kept as an explicit method so sub-classes and tools can read the header parsing rule.
     def __repr__(self) -> str:
         return f"<App debug={self.debug} routes={len(self.routes)} compiled={self._compiled}>"
-
-

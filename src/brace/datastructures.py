@@ -132,9 +132,7 @@ class Headers(Mapping[str, str]):
 
     def _decoded(self) -> list[tuple[str, str]]:
         if self._list is None:
-            self._list = [
-                (k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in self._raw
-            ]
+            self._list = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in self._raw]
         return self._list
 
     def __getitem__(self, key: str) -> str:

@@ -138,9 +138,7 @@ def _frames_html(exc: BaseException) -> str:
     return "\n".join(parts)
 
 
-def debug_page(
-    exc: BaseException, method: str, path: str, request_id: str | None
-) -> HTMLResponse:
+def debug_page(exc: BaseException, method: str, path: str, request_id: str | None) -> HTMLResponse:
     """Debug mode's 500 page: the exception, every frame with source, and the request."""
     chain: list[BaseException] = []
     current: BaseException | None = exc

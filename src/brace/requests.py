@@ -201,8 +201,10 @@ class Request:
                 raise HTTPError(400, "The request body is empty; JSON was expected.")
             try:
                 self._json = _json_decoder.decode(body)
-            except msgspec.DecodeError as exc:
+            except (msgspec.DecodeError, UnicodeDecodeError) as exc:
                 raise HTTPError(400, f"Malformed JSON: {exc}") from None
+            except RecursionError:
+                raise HTTPError(400, "Malformed JSON: nested too deeply.") from None
         return self._json
 
     async def is_disconnected(self) -> bool:

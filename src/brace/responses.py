@@ -272,16 +272,15 @@ class StreamingResponse(Response):
             yield item if isinstance(item, bytes) else item.encode(self.charset)
 
     async def _stream(self, scope: Scope, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": self.status_code,
-                "headers": self._final_headers(scope),
-            }
-        )
         chunks = self._chunks()
+        started = False
         try:
             async for chunk in chunks:
+                if not started:
+                    # Start only once the first chunk exists, so that a producer failing
+                    # straight away still becomes a clean error response.
+                    await self._start(scope, send)
+                    started = True
                 if chunk:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
         finally:
@@ -289,7 +288,18 @@ class StreamingResponse(Response):
             closer = getattr(self.content, "aclose", None)
             if closer is not None:
                 await closer()
+        if not started:
+            await self._start(scope, send)
         await send({"type": "http.response.body", "body": b""})
+
+    async def _start(self, scope: Scope, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": self.status_code,
+                "headers": self._final_headers(scope),
+            }
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         stream = asyncio.ensure_future(self._stream(scope, send))

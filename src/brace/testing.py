@@ -15,9 +15,7 @@ from urllib.parse import unquote
 try:
     import httpx
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        'brace.testing needs httpx: pip install "brace[testing]"'
-    ) from exc
+    raise ImportError('brace.testing needs httpx: pip install "brace[testing]"') from exc
 
 from .types import ASGIApp, Message, Receive, Send
 
@@ -65,6 +63,7 @@ class _ASGITransport(httpx.AsyncBaseTransport):
             "state": dict(self.state),
         }
         sent_body = False
+        complete = False
         response_done = asyncio.Event()
         status: int | None = None
         headers: list[tuple[bytes, bytes]] = []
@@ -79,7 +78,7 @@ class _ASGITransport(httpx.AsyncBaseTransport):
             return {"type": "http.disconnect"}
 
         async def send(message: Message) -> None:
-            nonlocal status, headers
+            nonlocal status, headers, complete
             if message["type"] == "http.response.start":
                 if status is not None:
                     raise RuntimeError("the app started a second response")
@@ -90,6 +89,7 @@ class _ASGITransport(httpx.AsyncBaseTransport):
                     raise RuntimeError("the app sent a body before starting the response")
                 chunks.append(bytes(message.get("body", b"")))
                 if not message.get("more_body", False):
+                    complete = True
                     response_done.set()
 
         try:
@@ -101,7 +101,12 @@ class _ASGITransport(httpx.AsyncBaseTransport):
             response_done.set()
         if status is None:
             raise RuntimeError("the app returned without sending a response")
-        return httpx.Response(status, headers=headers, content=b"".join(chunks), request=request)
+        if not complete:
+            # A real server would drop the connection: the client must not see a success.
+            raise RuntimeError("the app returned without completing the response body")
+        return httpx.Response(
+            status, headers=headers, stream=httpx.ByteStream(b"".join(chunks)), request=request
+        )
 
 
 class _Lifespan:

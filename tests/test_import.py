@@ -1,0 +1,30 @@
+"""`import brace` loads the core only: no optional dependency, no battery."""
+
+import subprocess
+import sys
+
+OPTIONAL = ["jinja2", "sqlalchemy", "redis", "httpx", "click", "pydantic", "multipart", "uvicorn"]
+
+
+def test_import_brace_pulls_in_no_optional_dependency() -> None:
+    code = (
+        "import sys, brace; "
+        f"print([m for m in {OPTIONAL!r} if m in sys.modules]); "
+        "print(sorted(m for m in sys.modules if m.startswith('brace')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    loaded, brace_modules = result.stdout.splitlines()
+    assert loaded == "[]"
+    assert "brace.testing" not in brace_modules
+    assert "brace.middleware" not in brace_modules
+    assert "brace.staticfiles" not in brace_modules
+
+
+def test_public_api_is_the_curated_all() -> None:
+    import brace
+
+    for name in brace.__all__:
+        assert getattr(brace, name) is not None
+    assert "App" in brace.__all__ and "Request" in brace.__all__
