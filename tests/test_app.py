@@ -267,5 +267,10 @@ def test_app_is_reachable_from_the_request_and_state_is_shared() -> None:
         request.state.seen = True
         return request.app.state.greeting + str(request.state.seen)
 
+    @app.get("/p/{a}/{b:int}")
+    async def params(request: Request) -> dict[str, object]:
+        return request.path_params
+
     with TestClient(app) as client:
         assert client.get("/").text == "hiTrue"
+        assert client.get("/p/x/2").json() == {"a": "x", "b": 2}

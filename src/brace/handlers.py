@@ -212,7 +212,7 @@ def _validation_error(errors: list[dict[str, Any]]) -> HTTPError:
 
 
 def _make_kwargs_builder(
-    extractors: list[_Extractor],
+    extractors: list[_Extractor], param_names: tuple[str, ...]
 ) -> Callable[[Scope, Receive, Sequence[Any]], dict[str, Any]]:
     simple_path = all(e.kind == "path" and e.annotation is None for e in extractors)
     if simple_path:
@@ -222,6 +222,11 @@ def _make_kwargs_builder(
             return {name: values[index] for name, index in names}
 
         return path_only
+
+    def _request(scope: Scope, receive: Receive, values: Sequence[Any]) -> Request:
+        if param_names:
+            scope["path_params"] = dict(zip(param_names, values, strict=True))
+        return Request(scope, receive)
 
     def build(scope: Scope, receive: Receive, values: Sequence[Any]) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
@@ -242,11 +247,11 @@ def _make_kwargs_builder(
                 kwargs[e.name] = value
             elif kind == "request":
                 if request is None:
-                    request = Request(scope, receive)
+                    request = _request(scope, receive, values)
                 kwargs[e.name] = request
             else:  # query
                 if request is None:
-                    request = Request(scope, receive)
+                    request = _request(scope, receive, values)
                 query = request.query_params
                 if _is_sequence(e.annotation):
                     raw: Any = query.getall(e.name)
@@ -335,7 +340,7 @@ def compile_plan(route: Route, on_error: ErrorHandler) -> Plan:
     fn = route.endpoint
     status = route.status_code or 200
     extractors = _build_extractors(route, fn)
-    build = _make_kwargs_builder(extractors) if extractors else None
+    build = _make_kwargs_builder(extractors, route.param_names) if extractors else None
 
     if is_async_callable(fn):
         call: Callable[..., Awaitable[Any]] = fn
