@@ -7,6 +7,7 @@ import linecache
 import traceback
 from collections.abc import Mapping
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 from .responses import HTMLResponse, Response, json_encoder
@@ -21,6 +22,9 @@ __all__ = [
     "status_phrase",
     "wants_html",
 ]
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
 
 class HTTPError(Exception):
@@ -96,7 +100,8 @@ h1{{margin:0 0 .5rem;font-size:1.6rem}} .code{{color:#cf222e}} p{{margin:.5rem 0
 small{{color:#57606a}}
 pre{{background:#f6f8fa;padding:1rem;overflow:auto;font-size:13px;border-radius:6px}}
 .frame{{margin:1rem 0}} .frame h3{{font-size:14px;margin:.2rem 0;font-family:monospace}}
-.hl{{background:#fff8c5;display:block}}
+.hl,.ln{{display:block}} .hl{{background:#fff8c5}}
+details.framework summary{{font:13px monospace;color:#57606a;cursor:pointer}}
 </style></head>
 <body><main>
 <h1><span class="code">{status}</span> {title}</h1>
@@ -128,13 +133,18 @@ def _frames_html(exc: BaseException) -> str:
             text = linecache.getline(frame.filename, number)
             if not text:
                 continue
-            css = ' class="hl"' if number == lineno else ""
-            lines.append(f"<span{css}>{number:>5} {html.escape(text.rstrip())}</span>")
-        code = "\n".join(lines) or html.escape(frame.line or "")
-        parts.append(
-            f'<div class="frame"><h3>{html.escape(frame.filename)}:{lineno} in '
-            f"<b>{html.escape(frame.name)}</b></h3><pre>{code}</pre></div>"
-        )
+            css = "hl" if number == lineno else "ln"
+            lines.append(f'<span class="{css}">{number:>5} {html.escape(text.rstrip())}</span>')
+        code = "".join(lines) or html.escape(frame.line or "")
+        heading = f"{html.escape(frame.filename)}:{lineno} in <b>{html.escape(frame.name)}</b>"
+        if frame.filename.startswith(_PACKAGE_DIR):
+            # brace's own frames are folded away: the user's code is what matters.
+            parts.append(
+                f'<details class="frame framework"><summary>{heading}</summary>'
+                f"<pre>{code}</pre></details>"
+            )
+        else:
+            parts.append(f'<div class="frame"><h3>{heading}</h3><pre>{code}</pre></div>')
     return "\n".join(parts)
 
 
