@@ -208,6 +208,14 @@ def test_headers_and_query_params_datastructures() -> None:
     assert str(params) == "a=1&a=2&b="
     with pytest.raises(UnicodeDecodeError):
         QueryParams(b"a=%ff")
+    with pytest.raises(UnicodeDecodeError):
+        QueryParams(b"a=\xff")  # raw, unescaped invalid UTF-8
+    assert QueryParams(b"a=x%20y+z&%C3%A9=%E2%82%AC&flag&&").multi_items() == [
+        ("a", "x y z"),
+        ("é", "€"),
+        ("flag", ""),
+    ]
+    assert QueryParams(b"a=%zz")["a"] == "%zz"  # not an escape: kept as sent
 
 
 def test_http_error_validates_status() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, overload
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 __all__ = ["URL", "Headers", "MutableHeaders", "QueryParams", "State"]
 
@@ -215,6 +215,35 @@ class MutableHeaders(Headers):
             self["vary"] = ", ".join(existing)
 
 
+def parse_query(query: str | bytes) -> list[tuple[str, str]]:
+    """Split a query string into (name, value) pairs, keeping blanks and order.
+
+    Invalid UTF-8, raw or percent-encoded, raises UnicodeDecodeError (the request layer
+    answers 400) instead of being silently replaced.
+    """
+    if not query:
+        return []
+    text = query.decode("utf-8") if isinstance(query, bytes) else query
+    pairs: list[tuple[str, str]] = []
+    if "%" not in text and "+" not in text:
+        # The common case needs no unescaping: plain splitting is several times faster.
+        for part in text.split("&"):
+            if part:
+                name, _, value = part.partition("=")
+                pairs.append((name, value))
+        return pairs
+    for part in text.split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            pairs.append(
+                (
+                    unquote(name.replace("+", " "), errors="strict"),
+                    unquote(value.replace("+", " "), errors="strict"),
+                )
+            )
+    return pairs
+
+
 class QueryParams(Mapping[str, str]):
     """Parsed query string; `params[key]` is the last value, `getall(key)` every value."""
 
@@ -224,10 +253,7 @@ class QueryParams(Mapping[str, str]):
         self, query: str | bytes | Sequence[tuple[str, str]] | Mapping[str, str] = ""
     ) -> None:
         if isinstance(query, (str, bytes)):
-            text = query.decode("latin-1") if isinstance(query, bytes) else query
-            # errors="strict" turns invalid UTF-8 into UnicodeDecodeError, which the
-            # request layer reports as 400 instead of silently mangling input.
-            self._list = parse_qsl(text, keep_blank_values=True, errors="strict")
+            self._list = parse_query(query)
         elif isinstance(query, Mapping):
             self._list = list(query.items())
         else:
