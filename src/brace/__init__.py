@@ -4,6 +4,7 @@ This module is the public API's table of contents; everything else is reachable 
 submodules (`brace.middleware`, `brace.testing`, ...). Importing brace loads only the core.
 """
 
+from ._file_response import FileResponse as FileResponse
 from .app import App as App
 from .datastructures import URL as URL
 from .datastructures import Headers as Headers
@@ -22,6 +23,7 @@ from .routing import Router as Router
 __all__ = [
     "URL",
     "App",
+    "FileResponse",
     "HTMLResponse",
     "HTTPError",
     "Headers",

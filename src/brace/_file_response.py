@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import mimetypes
 import os
 import re
@@ -29,10 +30,8 @@ __all__ = [
 CHUNK_SIZE: Final = 64 * 1024
 """Bytes read per thread hop: large enough to amortise the hop, small enough to bound memory."""
 
-# Python's built-in table only, never the OS one: the same file gets the same type on every
-# machine (a Windows registry that maps .js to text/plain breaks module scripts in browsers).
-_types = mimetypes.MimeTypes()
-for _ext, _type in (
+# Extensions Python's built-in table lacks or labels with an outdated type.
+_EXTRA_TYPES: Final = (
     (".js", "text/javascript"),  # RFC 9239
     (".mjs", "text/javascript"),
     (".map", "application/json"),
@@ -42,8 +41,19 @@ for _ext, _type in (
     (".ttf", "font/ttf"),
     (".otf", "font/otf"),
     (".webp", "image/webp"),
-):
-    _types.add_type(_type, _ext)
+)
+
+
+@functools.cache
+def _builtin_types() -> mimetypes.MimeTypes:
+    # Python's built-in table, never the OS one: the same file gets the same type on every
+    # machine (a Windows registry that maps .js to text/plain breaks module scripts in browsers).
+    # Built on first use: reading the OS tables costs milliseconds that `import brace` skips.
+    types = mimetypes.MimeTypes()
+    for extension, media_type in _EXTRA_TYPES:
+        types.add_type(media_type, extension)
+    return types
+
 
 # A compressed file is sent as stored, so its type is the compression's, not the content's:
 # `site.css.gz` labelled text/css without Content-Encoding would show gzip bytes as CSS.
@@ -87,7 +97,7 @@ def guess_media_type(name: str) -> str:
     """The media type for a file name, `application/octet-stream` when unknown."""
     # A leading "/" stops mimetypes from reading "data:text/html,..." as a data URL.
     name = "/" + name.replace("\\", "/").rsplit("/", 1)[-1]
-    media_type, encoding = _types.guess_type(name, strict=False)
+    media_type, encoding = _builtin_types().guess_type(name, strict=False)
     if media_type is None and encoding is None:
         # Types the OS or the application (mimetypes.add_type) know about.
         media_type, encoding = mimetypes.guess_type(name, strict=False)
@@ -207,7 +217,7 @@ def _strong_match(header: str, etag: str) -> bool:
     return not etag.startswith("W/") and etag in _tags(header)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Conditions:
     """The request headers that decide between 200, 206, 304, 412 and 416."""
 
@@ -284,7 +294,7 @@ def _if_range_holds(if_range: str | None, etag: str, modified: int) -> bool:
     return _parse_http_date(if_range) == modified
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Prepared:
     """What the worker thread found: the open file, the answer, and the first chunk."""
 

@@ -7,14 +7,18 @@ from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from datetime import datetime
 from email.utils import format_datetime
 from http.cookies import SimpleCookie
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import msgspec
 
 from .datastructures import MutableHeaders
 from .types import Receive, Scope, Send
 
+if TYPE_CHECKING:
+    from ._file_response import FileResponse as FileResponse
+
 __all__ = [
+    "FileResponse",
     "HTMLResponse",
     "JSONResponse",
     "PlainTextResponse",
@@ -324,3 +328,12 @@ async def _wait_for_disconnect(receive: Receive) -> None:
         message = await receive()
         if message["type"] == "http.disconnect":
             return
+
+
+def __getattr__(name: str) -> Any:
+    # FileResponse lives in its own module, which imports this one: resolve it lazily.
+    if name == "FileResponse":
+        from ._file_response import FileResponse
+
+        return FileResponse
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,7 @@ from urllib.parse import quote, quote_from_bytes, unquote_to_bytes
 from ._file_response import FileResponse, _send_text, guess_media_type
 from .types import Receive, Scope, Send
 
-__all__ = ["StaticFiles"]
+__all__ = ["StaticFiles", "split_path"]
 
 _WINDOWS: Final = os.name == "nt"
 # Names Windows maps to devices in every directory: `static/CON.txt` would open the console.
@@ -22,8 +22,7 @@ _WINDOWS_DEVICES: Final = frozenset(
 # Characters kept as they are when a path is echoed back in a Location header.
 _LOCATION_SAFE: Final = "/%!$&'()*+,;=:@-._~?"
 _ALLOW: Final = [(b"allow", b"GET, HEAD")]
-
-
+# No real asset has control characters in its name; NUL would also end the name at the OS.
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -134,7 +133,7 @@ class StaticFiles:
         path: str = scope["path"]
         root_path: str = scope.get("root_path", "").rstrip("/")
         relative = path[len(root_path) :] if path.startswith(root_path) else path
-        if _CONTROL.search(relative):  # NUL included: C would end the file name there
+        if _CONTROL.search(relative):
             await _send_text(send, 400, "Bad Request", head=head)
             return
         raw_path = scope.get("raw_path")

@@ -49,9 +49,13 @@ def serve() -> Iterator[Callable[[Any], str]]:
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Chromium driven by Playwright; skipped locally when missing, required in CI."""
+    """Headless Chromium driven by Playwright; skipped locally when missing, required in CI.
+
+    Module-scoped: Playwright's sync API keeps an event loop running in the main thread, which
+    would break `asyncio.run` in the tests that follow.
+    """
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
