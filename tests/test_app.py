@@ -253,9 +253,13 @@ def test_query_scalars_are_converted_with_defaults_and_422_on_bad_values() -> No
         missing = client.get("/required")
     assert bad.status_code == 422
     assert bad.headers["content-type"] == "application/problem+json"
-    assert bad.json()["errors"] == [{"loc": "query.limit", "msg": "Expected `int`, got `str`"}]
+    assert bad.json()["errors"] == [
+        {"loc": "query.limit", "msg": "Expected `int`, got `str`", "input": "str"}
+    ]
     assert missing.status_code == 422
-    assert missing.json()["errors"] == [{"loc": "query.token", "msg": "Field required"}]
+    assert missing.json()["errors"] == [
+        {"loc": "query.token", "msg": "Field required", "input": "missing"}
+    ]
 
 
 def test_app_is_reachable_from_the_request_and_state_is_shared() -> None:

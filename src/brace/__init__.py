@@ -11,6 +11,11 @@ from .datastructures import Headers as Headers
 from .datastructures import QueryParams as QueryParams
 from .datastructures import State as State
 from .errors import HTTPError as HTTPError
+from .params import Body as Body
+from .params import Cookie as Cookie
+from .params import Header as Header
+from .params import Path as Path
+from .params import Query as Query
 from .requests import Request as Request
 from .responses import HTMLResponse as HTMLResponse
 from .responses import JSONResponse as JSONResponse
@@ -23,12 +28,17 @@ from .routing import Router as Router
 __all__ = [
     "URL",
     "App",
+    "Body",
+    "Cookie",
     "FileResponse",
     "HTMLResponse",
     "HTTPError",
+    "Header",
     "Headers",
     "JSONResponse",
+    "Path",
     "PlainTextResponse",
+    "Query",
     "QueryParams",
     "RedirectResponse",
     "Request",

@@ -1,0 +1,576 @@
+"""Turn a handler's signature into extractors, once, at start-up.
+
+Each parameter gets a `ParamSpec` (where it comes from, its wire name, the type that validates
+it) and a small extractor function. Requests then run a flat loop over prepared functions:
+no signature inspection and no type-hint resolution on the hot path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+import types
+import typing
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any
+
+import msgspec
+
+from .errors import HTTPError
+from .params import Body, Param
+from .requests import Request
+from .routing import Route
+from .types import Receive, Scope
+
+__all__ = [
+    "AsyncBuilder",
+    "HandlerError",
+    "ParamSpec",
+    "SyncBuilder",
+    "compile_params",
+    "validation_error",
+]
+
+EMPTY: Any = inspect.Parameter.empty
+_SCALAR_TYPES: tuple[type, ...] = (
+    str,
+    int,
+    float,
+    bool,
+    uuid.UUID,
+    datetime,
+    date,
+    time,
+    timedelta,
+    Decimal,
+    bytes,
+)
+_SEQUENCES = (list, tuple, set, frozenset, Sequence)
+_PATH_IN_MESSAGE = re.compile(r"^(.*) - at `\$(.*)`$", re.S)
+_GOT = re.compile(r"got `(\w+)`")
+
+SyncBuilder = Callable[[Scope, Receive, Sequence[Any]], dict[str, Any]]
+AsyncBuilder = Callable[[Scope, Receive, Sequence[Any]], Awaitable[dict[str, Any]]]
+
+
+class HandlerError(TypeError):
+    """A handler's signature cannot be served; raised at start-up naming handler and parameter."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ParamSpec:
+    """What brace knows about one handler parameter (also the source for OpenAPI)."""
+
+    name: str
+    source: str  # "path" | "query" | "header" | "cookie" | "body" | "request"
+    key: str  # the name on the wire: path segment, query key, header or cookie name
+    annotation: Any  # the type values are validated against, constraints included
+    default: Any = EMPTY
+    marker: Param | None = None
+    many: bool = False  # a list read from repeated query keys or headers
+
+    @property
+    def required(self) -> bool:
+        return self.default is EMPTY
+
+    @property
+    def location(self) -> str:
+        return f"{self.source}.{self.key}" if self.source != "body" else "body"
+
+
+# -- type classification (start-up only) ------------------------------------------------------
+
+
+def _split_annotated(annotation: Any) -> tuple[Any, list[Any]]:
+    if typing.get_origin(annotation) is Annotated:
+        base, *extras = typing.get_args(annotation)
+        return base, extras
+    return annotation, []
+
+
+def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = typing.get_args(annotation)
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1 and len(args) == 2:
+            return rest[0], True
+    return annotation, False
+
+
+def is_scalar(annotation: Any) -> bool:
+    """Types that a single string (a path segment, a query value, a header) can carry."""
+    inner, _ = _unwrap_optional(_split_annotated(annotation)[0])
+    inner = _split_annotated(inner)[0]
+    if inner in _SCALAR_TYPES or inner is Any:
+        return True
+    if isinstance(inner, type) and issubclass(inner, Enum):
+        return True
+    if typing.get_origin(inner) is typing.Literal:
+        return True
+    if typing.get_origin(inner) in (typing.Union, types.UnionType):
+        return all(is_scalar(a) for a in typing.get_args(inner) if a is not type(None))
+    return False
+
+
+def is_scalar_sequence(annotation: Any) -> bool:
+    inner, _ = _unwrap_optional(_split_annotated(annotation)[0])
+    inner = _split_annotated(inner)[0]
+    if typing.get_origin(inner) in _SEQUENCES or inner in (list, tuple, set, frozenset):
+        args = [a for a in typing.get_args(inner) if a is not Ellipsis]
+        return all(is_scalar(a) for a in args)
+    return False
+
+
+def _is_pydantic_model(annotation: Any) -> bool:
+    try:
+        from pydantic import BaseModel
+    except ImportError:
+        return False
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def is_body_type(annotation: Any) -> bool:
+    """Structured types that only a request body can carry."""
+    inner, _ = _unwrap_optional(_split_annotated(annotation)[0])
+    inner = _split_annotated(inner)[0]
+    if isinstance(inner, type):
+        if issubclass(inner, msgspec.Struct) or dataclasses.is_dataclass(inner):
+            return True
+        if typing.is_typeddict(inner) or _is_pydantic_model(inner):
+            return True
+        if inner in (dict, list):
+            return True
+    origin = typing.get_origin(inner)
+    if origin in (dict, list, tuple, set, frozenset) or origin in _SEQUENCES:
+        return True
+    return False
+
+
+# -- compilation -------------------------------------------------------------------------------
+
+
+def _qualname(fn: Any) -> str:
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def _constrained(annotation: Any, marker: Param | None, extras: list[Any], where: str) -> Any:
+    """The type to validate with: the annotation plus the marker's constraints."""
+    meta = marker.meta() if marker is not None else None
+    inner, optional = _unwrap_optional(annotation)
+    metadata = [m for m in extras if not isinstance(m, Param)]
+    if meta is not None:
+        metadata.append(meta)
+    if not metadata:
+        return annotation
+    typ: Any = Annotated[(inner, *metadata)]
+    try:
+        msgspec.inspect.type_info(typ)
+    except TypeError as exc:
+        raise HandlerError(f"{where}: {exc}") from None
+    return typ | None if optional else typ
+
+
+def _inspect(route: Route, fn: Callable[..., Any]) -> list[ParamSpec]:
+    where = f"handler {_qualname(fn)} for {route.path!r}"
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError) as exc:
+        raise HandlerError(f"{where}: cannot read its signature ({exc})") from None
+    try:
+        hints = typing.get_type_hints(fn, include_extras=True)
+    except Exception as exc:
+        raise HandlerError(f"{where}: cannot resolve its type hints ({exc})") from exc
+    path_params = {p.name: p for p in route.params}
+    specs: list[ParamSpec] = []
+    for param in signature.parameters.values():
+        at = f"{where}, parameter {param.name!r}"
+        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            raise HandlerError(f"{at}: *args/**kwargs parameters are not supported")
+        if param.kind is inspect.Parameter.POSITIONAL_ONLY:
+            raise HandlerError(f"{at}: must not be positional-only")
+        annotation = hints.get(param.name, EMPTY)
+        base, extras = _split_annotated(annotation)
+        markers = [m for m in extras if isinstance(m, Param)]
+        if len(markers) > 1:
+            raise HandlerError(f"{at}: more than one source marker ({markers})")
+        marker = markers[0] if markers else None
+        default = param.default
+        if isinstance(default, Param):
+            raise HandlerError(f"{at}: put markers in Annotated[...], not in the default value")
+        if isinstance(base, type) and issubclass(base, Request):
+            specs.append(ParamSpec(param.name, "request", param.name, base))
+            continue
+        if marker is not None:
+            source = marker.source
+        elif param.name in path_params:
+            source = "path"
+        elif annotation is EMPTY:
+            raise HandlerError(
+                f"{at}: no type annotation and not a path parameter; annotate it "
+                f"(`{param.name}: str` for a query parameter, `request: Request`, or a model "
+                "for a JSON body)"
+            )
+        elif is_scalar(base) or is_scalar_sequence(base):
+            source = "query"
+        elif is_body_type(base):
+            source = "body"
+        else:
+            raise HandlerError(
+                f"{at}: cannot tell where {base!r} comes from; use Annotated[..., Query()] / "
+                "Header() / Cookie() / Body(), or a msgspec Struct, dataclass, TypedDict or "
+                "pydantic model for a JSON body"
+            )
+        key = (marker.alias if marker is not None else None) or param.name
+        if source == "path":
+            if key not in path_params:
+                raise HandlerError(f"{at}: {route.path!r} has no path parameter {{{key}}}")
+            if default is not EMPTY:
+                raise HandlerError(f"{at}: a path parameter cannot have a default")
+        elif source == "header":
+            convert = getattr(marker, "convert_underscores", True)
+            if marker is None or marker.alias is None:
+                key = key.replace("_", "-") if convert else key
+            key = key.lower()
+        base_type = base if annotation is not EMPTY else path_params[key].converter.python_type
+        if source != "body" and not (is_scalar(base_type) or is_scalar_sequence(base_type)):
+            raise HandlerError(f"{at}: a {source} parameter must be a scalar or a list of them")
+        _, optional = _unwrap_optional(base_type)
+        if default is EMPTY and optional and source != "path":
+            default = None
+        typ = _constrained(base_type, marker, [e for e in extras if e is not marker], at)
+        specs.append(
+            ParamSpec(
+                param.name,
+                source,
+                key,
+                typ,
+                default,
+                marker,
+                many=source in ("query", "header") and is_scalar_sequence(base_type),
+            )
+        )
+    return specs
+
+
+# -- validation errors -------------------------------------------------------------------------
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+_TOKEN = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
+
+
+def _value_at(document: Any, path: str) -> Any:
+    current = document
+    for name, index in _TOKEN.findall(path):
+        if name:
+            if not isinstance(current, dict) or name not in current:
+                return _MISSING
+            current = current[name]
+        else:
+            position = int(index)
+            if not isinstance(current, list) or position >= len(current):
+                return _MISSING
+            current = current[position]
+    return current
+
+
+_MISSING: Any = object()
+
+
+def error_item(location: str, exc: msgspec.ValidationError, raw: Any = _MISSING) -> dict[str, Any]:
+    """One problem+json error: where (`body.items[2].price`), what, and the input's kind."""
+    message = str(exc)
+    path = ""
+    match = _PATH_IN_MESSAGE.match(message)
+    if match:
+        message, path = match.group(1), match.group(2)
+    item: dict[str, Any] = {"loc": location + path, "msg": message}
+    got = _GOT.search(message)
+    if got:
+        item["input"] = got.group(1)
+    elif raw is not _MISSING:
+        value = _value_at(raw, path) if path else raw
+        if value is not _MISSING:
+            item["input"] = _kind(value)
+    return item
+
+
+def missing_item(location: str) -> dict[str, Any]:
+    return {"loc": location, "msg": "Field required", "input": "missing"}
+
+
+def validation_error(errors: list[dict[str, Any]]) -> HTTPError:
+    return HTTPError(
+        422,
+        "The request is not valid: see `errors`.",
+        title="Unprocessable Content",
+        extra={"errors": errors},
+    )
+
+
+# -- extraction ----------------------------------------------------------------------------
+
+
+class _Missing(Exception):
+    """A required value is absent (raised only on the error path)."""
+
+
+Extract = Callable[[Request, Sequence[Any]], Any]
+
+
+def _converter(spec: ParamSpec) -> Callable[[Any], Any] | None:
+    """None when the raw value is already right (plain `str`), else a msgspec conversion."""
+    annotation = spec.annotation
+    if annotation is str or annotation == (str | None) or annotation is Any:
+        return None
+    return lambda raw: msgspec.convert(raw, annotation, strict=False)
+
+
+def _extractor(spec: ParamSpec, path_index: dict[str, int], path_types: dict[str, type]) -> Extract:
+    convert = _converter(spec)
+    key = spec.key
+    default = spec.default
+    required = spec.required
+    source = spec.source
+
+    if source == "request":
+        return lambda request, values: request
+
+    if source == "path":
+        index = path_index[key]
+        if spec.annotation is path_types[key] or spec.annotation is Any:
+            return lambda request, values: values[index]
+        annotation = spec.annotation
+
+        def path_value(request: Request, values: Sequence[Any]) -> Any:
+            # The segment was converted by the route's converter; re-read it as the handler's type.
+            return msgspec.convert(str(values[index]), annotation, strict=False)
+
+        return path_value
+
+    if source in ("query", "header"):
+        many = spec.many
+
+        def from_multi(request: Request, values: Sequence[Any]) -> Any:
+            container = request.query_params if source == "query" else request.headers
+            if many:
+                raw: Any = container.getall(key)
+                if not raw:
+                    if required:
+                        raise _Missing
+                    return default
+            else:
+                raw = container.get(key)
+                if raw is None:
+                    if required:
+                        raise _Missing
+                    return default
+            return raw if convert is None else convert(raw)
+
+        return from_multi
+
+    if source == "cookie":
+
+        def from_cookie(request: Request, values: Sequence[Any]) -> Any:
+            raw = request.cookies.get(key)
+            if raw is None:
+                if required:
+                    raise _Missing
+                return default
+            return raw if convert is None else convert(raw)
+
+        return from_cookie
+
+    raise AssertionError(source)  # pragma: no cover - bodies are handled by _BodyReader
+
+
+class _BodyReader:
+    """Decodes and validates the JSON body once for every body parameter of a handler."""
+
+    def __init__(self, specs: list[ParamSpec], where: str) -> None:
+        self.specs = specs
+        embedded = len(specs) > 1 or any(
+            isinstance(s.marker, Body) and s.marker.embed for s in specs
+        )
+        self.embedded = embedded
+        self.required = any(s.required for s in specs)
+        if embedded:
+            fields = [
+                (s.key, s.annotation) if s.required else (s.key, s.annotation, s.default)
+                for s in specs
+            ]
+            target: Any = msgspec.defstruct(f"Body_{where}", fields, forbid_unknown_fields=False)
+        else:
+            target = specs[0].annotation
+        self.pydantic = not embedded and _is_pydantic_model(_unwrap_optional(target)[0])
+        self.decoder = None if self.pydantic else msgspec.json.Decoder(target)
+        self.target = target
+
+    def read(self, body: bytes, kwargs: dict[str, Any], errors: list[dict[str, Any]]) -> None:
+        if not body:
+            if self.required:
+                errors.append(missing_item("body"))
+            else:
+                for spec in self.specs:
+                    kwargs[spec.name] = spec.default
+            return
+        if self.pydantic:
+            self._read_pydantic(body, kwargs, errors)
+            return
+        assert self.decoder is not None
+        try:
+            value = self.decoder.decode(body)
+        except msgspec.ValidationError as exc:
+            errors.append(error_item("body", exc, _raw_json(body)))
+            return
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            raise HTTPError(400, f"Malformed JSON: {exc}") from None
+        except RecursionError:
+            raise HTTPError(400, "Malformed JSON: nested too deeply.") from None
+        if self.embedded:
+            for spec in self.specs:
+                kwargs[spec.name] = getattr(value, spec.key)
+        else:
+            kwargs[self.specs[0].name] = value
+
+    def _read_pydantic(
+        self, body: bytes, kwargs: dict[str, Any], errors: list[dict[str, Any]]
+    ) -> None:
+        from pydantic import ValidationError
+
+        model = _unwrap_optional(self.target)[0]
+        try:
+            kwargs[self.specs[0].name] = model.model_validate_json(body)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False):
+                if error["type"] == "json_invalid":
+                    raise HTTPError(400, f"Malformed JSON: {error['msg']}") from None
+                location = "body" + "".join(
+                    f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]
+                )
+                item = {"loc": location, "msg": error["msg"]}
+                if error["type"] == "missing":
+                    item["input"] = "missing"
+                elif "input" in error:
+                    item["input"] = _kind(error["input"])
+                errors.append(item)
+
+
+def _raw_json(body: bytes) -> Any:
+    try:
+        return msgspec.json.decode(body)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return _MISSING
+
+
+def _check_json_content_type(request: Request) -> None:
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        return  # curl and many clients omit it; the body is still parsed strictly as JSON
+    media = content_type.partition(";")[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise HTTPError(415, f"Expected a JSON body, got Content-Type {media!r}.")
+
+
+def compile_params(
+    route: Route, fn: Callable[..., Any]
+) -> tuple[list[ParamSpec], SyncBuilder | None, AsyncBuilder | None]:
+    """The handler's parameters and the function producing its keyword arguments: a plain
+    function when nothing needs awaiting, a coroutine function when a body must be read.
+    Both are None when the handler takes no parameters."""
+    specs = _inspect(route, fn)
+    if not specs:
+        return specs, None, None
+    param_names = route.param_names
+    path_index = {name: i for i, name in enumerate(param_names)}
+    path_types = {p.name: p.converter.python_type for p in route.params}
+    bodies = [s for s in specs if s.source == "body"]
+    plain = [
+        (s.name, s.location, s.many, _extractor(s, path_index, path_types))
+        for s in specs
+        if s.source != "body"
+    ]
+
+    if not bodies and all(
+        s.source == "path" and (s.annotation is path_types[s.key] or s.annotation is Any)
+        for s in specs
+    ):
+        names = [(s.name, path_index[s.key]) for s in specs]
+
+        def path_only(scope: Scope, receive: Receive, values: Sequence[Any]) -> dict[str, Any]:
+            return {name: values[index] for name, index in names}
+
+        return specs, path_only, None
+
+    def extract(
+        request: Request, values: Sequence[Any], errors: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        for name, location, many, extractor in plain:
+            try:
+                kwargs[name] = extractor(request, values)
+            except msgspec.ValidationError as exc:
+                # Path, query, header and cookie values arrive as text (a list of texts for
+                # repeated keys), whatever the handler asked for.
+                item = error_item(location, exc)
+                item["input"] = "array" if many and item["loc"] == location else "str"
+                errors.append(item)
+            except _Missing:
+                errors.append(missing_item(location))
+        return kwargs
+
+    def new_request(scope: Scope, receive: Receive, values: Sequence[Any]) -> Request:
+        if param_names:
+            scope["path_params"] = dict(zip(param_names, values, strict=True))
+        return Request(scope, receive)
+
+    if not bodies:
+
+        def build(scope: Scope, receive: Receive, values: Sequence[Any]) -> dict[str, Any]:
+            errors: list[dict[str, Any]] = []
+            kwargs = extract(new_request(scope, receive, values), values, errors)
+            if errors:
+                raise validation_error(errors)
+            return kwargs
+
+        return specs, build, None
+
+    body_reader = _BodyReader(
+        bodies, _qualname(fn).replace(".", "_").replace("<", "").replace(">", "")
+    )
+
+    async def build_with_body(
+        scope: Scope, receive: Receive, values: Sequence[Any]
+    ) -> dict[str, Any]:
+        request = new_request(scope, receive, values)
+        errors: list[dict[str, Any]] = []
+        kwargs = extract(request, values, errors)
+        _check_json_content_type(request)
+        body_reader.read(await request.body(), kwargs, errors)
+        if errors:
+            raise validation_error(errors)
+        return kwargs
+
+    return specs, None, build_with_body
