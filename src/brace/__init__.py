@@ -13,6 +13,7 @@ from .datastructures import State as State
 from .errors import HTTPError as HTTPError
 from .params import Body as Body
 from .params import Cookie as Cookie
+from .params import Depends as Depends
 from .params import Header as Header
 from .params import Path as Path
 from .params import Query as Query
@@ -30,6 +31,7 @@ __all__ = [
     "App",
     "Body",
     "Cookie",
+    "Depends",
     "FileResponse",
     "HTMLResponse",
     "HTTPError",

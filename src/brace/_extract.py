@@ -22,9 +22,9 @@ from typing import Annotated, Any
 import msgspec
 
 from .errors import HTTPError
-from .params import Body, Param
+from .params import Body, Depends, Param
 from .requests import Request
-from .routing import Route
+from .routing import PathParam, Route
 from .types import Receive, Scope
 
 __all__ = [
@@ -73,6 +73,7 @@ class ParamSpec:
     default: Any = EMPTY
     marker: Param | None = None
     many: bool = False  # a list read from repeated query keys or headers
+    dependency: Depends | None = None
 
     @property
     def required(self) -> bool:
@@ -175,8 +176,10 @@ def _constrained(annotation: Any, marker: Param | None, extras: list[Any], where
     return typ | None if optional else typ
 
 
-def _inspect(route: Route, fn: Callable[..., Any]) -> list[ParamSpec]:
-    where = f"handler {_qualname(fn)} for {route.path!r}"
+def inspect_callable(
+    fn: Callable[..., Any], where: str, path_params: dict[str, PathParam], path: str = ""
+) -> list[ParamSpec]:
+    """Classify every parameter of a handler or dependency (start-up only)."""
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError) as exc:
@@ -185,7 +188,6 @@ def _inspect(route: Route, fn: Callable[..., Any]) -> list[ParamSpec]:
         hints = typing.get_type_hints(fn, include_extras=True)
     except Exception as exc:
         raise HandlerError(f"{where}: cannot resolve its type hints ({exc})") from exc
-    path_params = {p.name: p for p in route.params}
     specs: list[ParamSpec] = []
     for param in signature.parameters.values():
         at = f"{where}, parameter {param.name!r}"
@@ -195,13 +197,17 @@ def _inspect(route: Route, fn: Callable[..., Any]) -> list[ParamSpec]:
             raise HandlerError(f"{at}: must not be positional-only")
         annotation = hints.get(param.name, EMPTY)
         base, extras = _split_annotated(annotation)
-        markers = [m for m in extras if isinstance(m, Param)]
+        markers = [m for m in extras if isinstance(m, (Param, Depends))]
         if len(markers) > 1:
             raise HandlerError(f"{at}: more than one source marker ({markers})")
-        marker = markers[0] if markers else None
         default = param.default
-        if isinstance(default, Param):
+        if isinstance(default, (Param, Depends)):
             raise HandlerError(f"{at}: put markers in Annotated[...], not in the default value")
+        first = markers[0] if markers else None
+        if isinstance(first, Depends):
+            specs.append(ParamSpec(param.name, "depends", param.name, base, dependency=first))
+            continue
+        marker: Param | None = first
         if isinstance(base, type) and issubclass(base, Request):
             specs.append(ParamSpec(param.name, "request", param.name, base))
             continue
@@ -228,7 +234,7 @@ def _inspect(route: Route, fn: Callable[..., Any]) -> list[ParamSpec]:
         key = (marker.alias if marker is not None else None) or param.name
         if source == "path":
             if key not in path_params:
-                raise HandlerError(f"{at}: {route.path!r} has no path parameter {{{key}}}")
+                raise HandlerError(f"{at}: {path!r} has no path parameter {{{key}}}")
             if default is not EMPTY:
                 raise HandlerError(f"{at}: a path parameter cannot have a default")
         elif source == "header":
@@ -500,9 +506,10 @@ def compile_params(
     """The handler's parameters and the function producing its keyword arguments: a plain
     function when nothing needs awaiting, a coroutine function when a body must be read.
     Both are None when the handler takes no parameters."""
-    specs = _inspect(route, fn)
-    if not specs:
-        return specs, None, None
+    where = f"handler {_qualname(fn)} for {route.path!r}"
+    specs = inspect_callable(fn, where, {p.name: p for p in route.params}, route.path)
+    if not specs or any(s.source == "depends" for s in specs):
+        return specs, None, None  # dependencies are resolved by the dependency plan
     param_names = route.param_names
     path_index = {name: i for i, name in enumerate(param_names)}
     path_types = {p.name: p.converter.python_type for p in route.params}

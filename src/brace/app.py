@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from ._blocking import BlockingDetector
+from ._dependencies import DependencyScope, Injector
 from ._lifespan import run_lifespans
 from ._matcher import Endpoint, Matcher, RouteConflict
 from .datastructures import State
@@ -25,6 +26,7 @@ from .errors import (
     wants_html,
 )
 from .handlers import Plan, compile_plan, render
+from .params import Depends
 from .requests import DEFAULT_MAX_BODY_SIZE, Request
 from .responses import RedirectResponse, Response
 from .routing import Lifespan, Mount, Route, Router
@@ -102,8 +104,12 @@ class App(Router):
         redirect_slashes: bool = True,
         blocking_threshold: float = 0.1,
         exception_handlers: dict[type[BaseException] | int, ExceptionHandler] | None = None,
+        dependencies: Sequence[Depends] = (),
     ) -> None:
-        super().__init__(lifespan=lifespan)
+        super().__init__(lifespan=lifespan, dependencies=dependencies)
+        self._injector = Injector()
+        self.dependency_overrides = self._injector.overrides
+        """Replace a dependency for tests: `app.dependency_overrides[get_db] = fake_db`."""
         self.debug = debug
         self.max_body_size = max_body_size
         self.redirect_slashes = redirect_slashes
@@ -157,7 +163,7 @@ class App(Router):
         routes, mounts, routers = self.flatten()
         matcher = Matcher()
         for route in routes:
-            plan = compile_plan(route, self._handle_error)
+            plan = compile_plan(route, self._handle_error, self._injector)
             matcher.add(route, plan, sorted(route.methods))
             if self.blocking_detector is not None:
                 code = getattr(inspect.unwrap(route.endpoint), "__code__", None)
@@ -230,6 +236,11 @@ class App(Router):
                 await self._handle_error(exc, scope, receive, send)
 
         return guarded
+
+    def scope(self) -> DependencyScope:
+        """Resolve dependencies outside a request (tasks, CLI commands, tests):
+        `async with app.scope() as scope: db = await scope.resolve(get_db)`."""
+        return self._injector.scope()
 
     # -- URL building ---------------------------------------------------------------------
 
@@ -449,9 +460,15 @@ class App(Router):
                     setattr(self.state, key, value)
                 if isinstance(scope.get("state"), dict):
                     scope["state"].update(state)
-                await send({"type": "lifespan.startup.complete"})
-                started = True
-                await receive()  # lifespan.shutdown
+                try:
+                    # App-scoped dependencies start after the hooks (they may need app.state)
+                    # and stop before them.
+                    await self._injector.start()
+                    await send({"type": "lifespan.startup.complete"})
+                    started = True
+                    await receive()  # lifespan.shutdown
+                finally:
+                    await self._injector.stop()
         except BaseException as exc:
             text = "".join(traceback.format_exception(exc))
             phase = "shutdown" if started else "startup"

@@ -13,7 +13,9 @@ import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
+from ._dependencies import Dependant, Injector, Solver, compile_dependant
 from ._extract import HandlerError, compile_params
+from .requests import Request
 from .responses import Response, json_encoder
 from .routing import Route
 from .types import Receive, Scope, Send
@@ -130,11 +132,19 @@ async def render(
     await send_encoded(send, code, content_type, body)
 
 
-def compile_plan(route: Route, on_error: ErrorHandler) -> Plan:
+def _app_scoped(dependant: Dependant, found: list[Dependant]) -> list[Dependant]:
+    for _, marker, sub in dependant.subs:
+        if marker.scope == "app":
+            found.append(sub)
+        _app_scoped(sub, found)
+    return found
+
+
+def compile_plan(route: Route, on_error: ErrorHandler, injector: Injector) -> Plan:
     """Prepare everything about calling `route.endpoint` that does not depend on the request."""
     fn = route.endpoint
     status = route.status_code or 200
-    _, build, build_async = compile_params(route, fn)
+    specs, build, build_async = compile_params(route, fn)
 
     if is_async_callable(fn):
         call: Callable[..., Awaitable[Any]] = fn
@@ -143,6 +153,11 @@ def compile_plan(route: Route, on_error: ErrorHandler) -> Plan:
         async def call(**kwargs: Any) -> Any:
             # A plain `def` may block: run it in a worker thread, with contextvars copied.
             return await asyncio.to_thread(fn, **kwargs)
+
+    if route.dependencies or any(s.source == "depends" for s in specs):
+        with_dependencies = _plan_with_dependencies(route, call, status, on_error, injector)
+        with_dependencies.__qualname__ = f"plan[{_qualname(fn)}]"
+        return with_dependencies
 
     async def invoke(scope: Scope, receive: Receive, values: Sequence[Any]) -> Any:
         if build is not None:
@@ -181,4 +196,39 @@ def compile_plan(route: Route, on_error: ErrorHandler) -> Plan:
         await send({"type": "http.response.body", "body": body})
 
     plan.__qualname__ = f"plan[{_qualname(fn)}]"
+    return plan
+
+
+def _plan_with_dependencies(
+    route: Route,
+    call: Callable[..., Awaitable[Any]],
+    status: int,
+    on_error: ErrorHandler,
+    injector: Injector,
+) -> Plan:
+    """The plan for handlers with dependencies: resolve the tree, call, send, then close
+    generator dependencies (with the handler's exception, if it failed)."""
+    path_params = {p.name: p for p in route.params}
+    where = f"handler {_qualname(route.endpoint)} for {route.path!r}"
+    dependant = compile_dependant(
+        route.endpoint, path_params, route.path, route.dependencies, where=where
+    )
+    injector.app_scoped.extend(_app_scoped(dependant, []))
+    param_names = route.param_names
+
+    async def plan(scope: Scope, receive: Receive, send: Send, values: Sequence[Any]) -> None:
+        if param_names:
+            scope["path_params"] = dict(zip(param_names, values, strict=True))
+        solver = Solver(Request(scope, receive), values, injector, path_params, route.path)
+        try:
+            kwargs = await solver.arguments(dependant)
+            solver.raise_for_errors()
+            result = await call(**kwargs)
+        except Exception as exc:
+            await on_error(exc, scope, receive, send)
+            await solver.close(exc)
+            return
+        await render(result, status, scope, receive, send, on_error)
+        await solver.close(None)
+
     return plan

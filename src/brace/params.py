@@ -6,12 +6,12 @@ brace infers the source (path name → path, scalar → query, model → JSON bo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Literal
 
 import msgspec
 
-__all__ = ["Body", "Cookie", "Header", "Param", "Path", "Query"]
+__all__ = ["Body", "Cookie", "Depends", "Header", "Param", "Path", "Query"]
 
 
 class Param:
@@ -108,3 +108,25 @@ class Body(Param):
     def __init__(self, *, embed: bool = False, **options: Any) -> None:
         super().__init__(**options)
         self.embed = embed
+
+
+class Depends:
+    """A value computed by another function: sync, async, or a generator whose code after
+    `yield` runs once the response has been sent (also when the handler failed)."""
+
+    def __init__(
+        self,
+        dependency: Callable[..., Any],
+        *,
+        use_cache: bool = True,
+        scope: Literal["request", "app"] = "request",
+    ) -> None:
+        if scope not in ("request", "app"):
+            raise ValueError("Depends(scope=...) must be 'request' or 'app'")
+        self.dependency = dependency
+        self.use_cache = use_cache
+        self.scope = scope
+
+    def __repr__(self) -> str:
+        name = getattr(self.dependency, "__qualname__", repr(self.dependency))
+        return f"Depends({name}, scope={self.scope!r})"

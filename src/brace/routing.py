@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from ._converters import CONVERTERS, NO_MATCH, Converter
+from .params import Depends
 from .types import ASGIApp
 
 __all__ = ["Mount", "PathParam", "Route", "Router", "parse_path"]
@@ -124,9 +125,11 @@ class Route:
         include_in_schema: bool = True,
         summary: str | None = None,
         description: str | None = None,
+        dependencies: Sequence[Depends] = (),
     ) -> None:
         self.path = path
         self.endpoint = endpoint
+        self.dependencies = tuple(dependencies)
         self.segments = parse_path(path, _describe(endpoint))
         wanted = {m.upper() for m in (methods or ("GET",))}
         unknown = wanted - HTTP_METHODS
@@ -188,7 +191,13 @@ class Route:
     def url_path_for(self, **params: Any) -> str:
         return build_path(self.segments, params, self.name)
 
-    def with_prefix(self, prefix: str, name_prefix: str, tags: Sequence[str]) -> Route:
+    def with_prefix(
+        self,
+        prefix: str,
+        name_prefix: str,
+        tags: Sequence[str],
+        dependencies: Sequence[Depends] = (),
+    ) -> Route:
         """A copy of this route as seen from an enclosing router."""
         route = Route(
             prefix + self.path if prefix else self.path,
@@ -200,6 +209,7 @@ class Route:
             include_in_schema=self.include_in_schema,
             summary=self.summary,
             description=self.description,
+            dependencies=(*dependencies, *self.dependencies),
         )
         return route
 
@@ -245,10 +255,12 @@ class Router:
         tags: Sequence[str] = (),
         name: str | None = None,
         lifespan: Lifespan | None = None,
+        dependencies: Sequence[Depends] = (),
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError(f"router prefix {prefix!r} must start with '/' and not end with '/'")
         self.prefix = prefix
+        self.dependencies = tuple(dependencies)
         self.tags = tuple(tags)
         self.name = name
         self.lifespan = lifespan
@@ -280,6 +292,7 @@ class Router:
         include_in_schema: bool = True,
         summary: str | None = None,
         description: str | None = None,
+        dependencies: Sequence[Depends] = (),
     ) -> Route:
         self._check_open(f"add route {path!r}")
         route = Route(
@@ -292,6 +305,7 @@ class Router:
             include_in_schema=include_in_schema,
             summary=summary,
             description=description,
+            dependencies=dependencies,
         )
         self.routes.append(route)
         return route
@@ -307,6 +321,7 @@ class Router:
         include_in_schema: bool = True,
         summary: str | None = None,
         description: str | None = None,
+        dependencies: Sequence[Depends] = (),
     ) -> Callable[[F], F]:
         """Register the decorated function for `path` and `methods` (default GET)."""
 
@@ -321,6 +336,7 @@ class Router:
                 include_in_schema=include_in_schema,
                 summary=summary,
                 description=description,
+                dependencies=dependencies,
             )
             return fn
 
@@ -336,6 +352,7 @@ class Router:
             include_in_schema: bool = True,
             summary: str | None = None,
             description: str | None = None,
+            dependencies: Sequence[Depends] = (),
         ) -> Callable[[F], F]:
             return self.route(
                 path,
@@ -346,6 +363,7 @@ class Router:
                 include_in_schema=include_in_schema,
                 summary=summary,
                 description=description,
+                dependencies=dependencies,
             )
 
         register.__name__ = method.lower()
@@ -415,6 +433,7 @@ class Router:
         tags: Sequence[str] = (),
         *,
         freeze: bool = True,
+        dependencies: Sequence[Depends] = (),
     ) -> tuple[list[Route], list[Mount], list[Router]]:
         """Every route and mount with full paths, and the routers in lifespan order.
 
@@ -424,12 +443,15 @@ class Router:
             self._frozen_by = "the app"
         prefix = prefix + self.prefix
         tags = (*tags, *(t for t in self.tags if t not in tags))
-        routes = [r.with_prefix(prefix, name_prefix, tags) for r in self.routes]
+        dependencies = (*dependencies, *self.dependencies)
+        routes = [r.with_prefix(prefix, name_prefix, tags, dependencies) for r in self.routes]
         mounts = [m.with_prefix(prefix, name_prefix) for m in self.mounts]
         routers: list[Router] = [self]
         for child, extra in self.children:
             child_names = f"{name_prefix}{child.name}." if child.name else name_prefix
-            r, m, rs = child.flatten(prefix + extra, child_names, tags, freeze=freeze)
+            r, m, rs = child.flatten(
+                prefix + extra, child_names, tags, freeze=freeze, dependencies=dependencies
+            )
             routes += r
             mounts += m
             routers += rs

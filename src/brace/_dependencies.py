@@ -1,0 +1,379 @@
+"""Dependency injection: compile `Depends(...)` trees at start-up, resolve them per request.
+
+Each dependency resolves once per request (unless `use_cache=False`); generator dependencies
+are closed after the response is sent, LIFO, with the handler's exception thrown in when it
+failed. App-scoped dependencies are created once and closed at shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
+from typing import Any
+
+import msgspec
+
+from ._extract import (
+    HandlerError,
+    ParamSpec,
+    _BodyReader,
+    _check_json_content_type,
+    _extractor,
+    _Missing,
+    _qualname,
+    error_item,
+    inspect_callable,
+    missing_item,
+    validation_error,
+)
+from .params import Depends
+from .requests import Request
+from .routing import PathParam
+
+__all__ = [
+    "AppContainer",
+    "Dependant",
+    "DependencyScope",
+    "Injector",
+    "Solver",
+    "compile_dependant",
+]
+
+logger = logging.getLogger("brace")
+
+ASYNC, SYNC, ASYNC_GEN, SYNC_GEN = "async", "sync", "async_gen", "sync_gen"
+
+
+def kind_of(fn: Callable[..., Any]) -> str:
+    target = inspect.unwrap(fn)
+    if inspect.isasyncgenfunction(target):
+        return ASYNC_GEN
+    if inspect.isgeneratorfunction(target):
+        return SYNC_GEN
+    if inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
+        getattr(target, "__call__", None)  # noqa: B004 - async callable objects
+    ):
+        return ASYNC
+    return SYNC
+
+
+class Dependant:
+    """A callable whose parameters brace knows how to fill, with its own dependencies."""
+
+    __slots__ = ("body_reader", "fn", "kind", "needs_request", "plain", "specs", "subs")
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        specs: list[ParamSpec],
+        path_params: Mapping[str, PathParam],
+        subs: list[tuple[str | None, Depends, Dependant]],
+        where: str,
+    ) -> None:
+        self.fn = fn
+        self.kind = kind_of(fn)
+        self.specs = specs
+        names = list(path_params)
+        path_index = {name: i for i, name in enumerate(names)}
+        path_types = {name: p.converter.python_type for name, p in path_params.items()}
+        self.plain = [
+            (s.name, s.location, s.many, _extractor(s, path_index, path_types))
+            for s in specs
+            if s.source not in ("body", "depends")
+        ]
+        bodies = [s for s in specs if s.source == "body"]
+        tag = where.replace(".", "_").replace("<", "").replace(">", "").replace(" ", "_")
+        self.body_reader = _BodyReader(bodies, tag) if bodies else None
+        self.subs = subs
+        self.needs_request = bool(self.plain) or self.body_reader is not None
+
+    @property
+    def reads_request(self) -> bool:
+        """Whether anything in this tree reads request data (path, query, body, ...)."""
+        return self.needs_request or any(
+            d.scope == "request" and sub.reads_request for _, d, sub in self.subs
+        )
+
+
+def compile_dependant(
+    fn: Callable[..., Any],
+    path_params: Mapping[str, PathParam],
+    path: str,
+    extra: Sequence[Depends] = (),
+    stack: tuple[Callable[..., Any], ...] = (),
+    where: str | None = None,
+) -> Dependant:
+    """Compile `fn` and, recursively, every dependency it declares; cycles fail loudly."""
+    where = where or f"dependency {_qualname(fn)}"
+    if fn in stack:
+        chain = " -> ".join(_qualname(f) for f in (*stack, fn))
+        raise HandlerError(f"dependency cycle: {chain}")
+    specs = inspect_callable(fn, where, dict(path_params), path)
+    subs: list[tuple[str | None, Depends, Dependant]] = []
+    for marker in extra:
+        subs.append((None, marker, _compile_marker(marker, path_params, path, (*stack, fn))))
+    for spec in specs:
+        if spec.dependency is not None:
+            marker = spec.dependency
+            subs.append(
+                (spec.name, marker, _compile_marker(marker, path_params, path, (*stack, fn)))
+            )
+    return Dependant(fn, specs, path_params, subs, where)
+
+
+def _compile_marker(
+    marker: Depends,
+    path_params: Mapping[str, PathParam],
+    path: str,
+    stack: tuple[Callable[..., Any], ...],
+) -> Dependant:
+    if marker.scope == "app":
+        dependant = compile_dependant(marker.dependency, {}, "", (), stack)
+        check_app_scoped(dependant)
+        return dependant
+    return compile_dependant(marker.dependency, path_params, path, (), stack)
+
+
+def check_app_scoped(dependant: Dependant) -> None:
+    """App-scoped values outlive requests: they may only use other app-scoped values."""
+    where = _qualname(dependant.fn)
+    if dependant.needs_request or any(s.source == "request" for s in dependant.specs):
+        raise HandlerError(
+            f"dependency {where} has scope='app' but reads the request; "
+            "app-scoped dependencies may only depend on other app-scoped dependencies"
+        )
+    for _, marker, _sub in dependant.subs:
+        if marker.scope != "app":
+            raise HandlerError(
+                f"dependency {where} has scope='app' but depends on the request-scoped "
+                f"{_qualname(marker.dependency)}"
+            )
+
+
+# -- resolution --------------------------------------------------------------------------------
+
+
+async def _call(dependant: Dependant, kwargs: dict[str, Any], exits: list[Any]) -> Any:
+    kind = dependant.kind
+    fn = dependant.fn
+    if kind == ASYNC:
+        return await fn(**kwargs)
+    if kind == SYNC:
+        return fn(**kwargs)
+    if kind == ASYNC_GEN:
+        agen: AsyncGenerator[Any, None] = fn(**kwargs)
+        try:
+            value = await agen.__anext__()
+        except StopAsyncIteration:
+            raise HandlerError(f"dependency {_qualname(fn)} did not yield a value") from None
+        exits.append(agen)
+        return value
+    gen: Generator[Any, None, None] = fn(**kwargs)
+    try:
+        value = next(gen)
+    except StopIteration:
+        raise HandlerError(f"dependency {_qualname(fn)} did not yield a value") from None
+    exits.append(gen)
+    return value
+
+
+async def close_generators(exits: list[Any], exc: BaseException | None) -> None:
+    """Run the code after `yield` of every generator dependency, last opened first."""
+    while exits:
+        gen = exits.pop()
+        try:
+            if isinstance(gen, AsyncGenerator):
+                if exc is None:
+                    await gen.__anext__()
+                else:
+                    await gen.athrow(exc)
+            elif exc is None:
+                next(gen)
+            else:
+                gen.throw(exc)
+        except (StopAsyncIteration, StopIteration):
+            continue
+        except BaseException as error:
+            if error is exc:
+                continue  # the dependency let the handler's error through: expected
+            logger.error(
+                "Error while closing dependency %s",
+                getattr(gen, "__qualname__", gen),
+                exc_info=error,
+            )
+            continue
+        else:
+            logger.error("Dependency %s yielded more than once", getattr(gen, "__qualname__", gen))
+
+
+class AppContainer:
+    """Values of app-scoped dependencies: created once, closed at shutdown."""
+
+    def __init__(self) -> None:
+        self.values: dict[Callable[..., Any], Any] = {}
+        self.exits: list[Any] = []
+        self._lock = asyncio.Lock()
+
+    async def get(self, dependant: Dependant, injector: Injector) -> Any:
+        fn = dependant.fn
+        if fn in self.values:
+            return self.values[fn]
+        async with self._lock:
+            return await self._create(dependant, injector)
+
+    async def _create(self, dependant: Dependant, injector: Injector) -> Any:
+        fn = dependant.fn
+        if fn in self.values:
+            return self.values[fn]
+        kwargs: dict[str, Any] = {}
+        for name, marker, sub in dependant.subs:
+            sub = injector.resolve_override(sub, marker, {}, "")
+            value = await self._create(sub, injector)
+            if name is not None:
+                kwargs[name] = value
+        value = await _call(dependant, kwargs, self.exits)
+        self.values[fn] = value
+        return value
+
+    async def close(self) -> None:
+        await close_generators(self.exits, None)
+        self.values.clear()
+
+
+class Injector:
+    """An app's dependency state: overrides, the app-scoped container, compiled overrides."""
+
+    def __init__(self) -> None:
+        self.overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self.container = AppContainer()
+        self.app_scoped: list[Dependant] = []
+        self._compiled_overrides: dict[tuple[Any, str], Dependant] = {}
+
+    def resolve_override(
+        self,
+        dependant: Dependant,
+        marker: Depends,
+        path_params: Mapping[str, PathParam],
+        path: str,
+    ) -> Dependant:
+        """The dependant to use for `marker`: an override if one is set (tests), else its own."""
+        replacement = self.overrides.get(marker.dependency)
+        if replacement is None:
+            return dependant
+        key = (replacement, path)
+        compiled = self._compiled_overrides.get(key)
+        if compiled is None:
+            params = path_params if marker.scope == "request" else {}
+            compiled = compile_dependant(replacement, params, path)
+            self._compiled_overrides[key] = compiled
+        return compiled
+
+    async def start(self) -> None:
+        for dependant in self.app_scoped:
+            await self.container.get(dependant, self)
+
+    async def stop(self) -> None:
+        await self.container.close()
+
+    def scope(self) -> DependencyScope:
+        return DependencyScope(self)
+
+
+class Solver:
+    """One request's resolution state: cache, generator exits and collected errors."""
+
+    __slots__ = ("cache", "errors", "exits", "injector", "path", "path_params", "request", "values")
+
+    def __init__(
+        self,
+        request: Request | None,
+        values: Sequence[Any],
+        injector: Injector,
+        path_params: Mapping[str, PathParam],
+        path: str,
+    ) -> None:
+        self.request = request
+        self.values = values
+        self.cache: dict[Callable[..., Any], Any] = {}
+        self.exits: list[Any] = []
+        self.errors: list[dict[str, Any]] = []
+        self.injector = injector
+        self.path_params = path_params
+        self.path = path
+
+    async def arguments(self, dependant: Dependant) -> dict[str, Any]:
+        """The keyword arguments for `dependant`, resolving its dependencies first."""
+        kwargs: dict[str, Any] = {}
+        errors = self.errors
+        request = self.request
+        for name, marker, sub in dependant.subs:
+            value = await self.value(marker, sub)
+            if name is not None:
+                kwargs[name] = value
+        if dependant.plain or dependant.body_reader is not None:
+            if request is None:
+                raise HandlerError(
+                    f"{_qualname(dependant.fn)} reads the request but is resolved outside one"
+                )
+            for name, location, many, extract in dependant.plain:
+                try:
+                    kwargs[name] = extract(request, self.values)
+                except msgspec.ValidationError as exc:
+                    item = error_item(location, exc)
+                    item["input"] = "array" if many and item["loc"] == location else "str"
+                    errors.append(item)
+                except _Missing:
+                    errors.append(missing_item(location))
+            if dependant.body_reader is not None:
+                _check_json_content_type(request)
+                dependant.body_reader.read(await request.body(), kwargs, errors)
+        for spec in dependant.specs:
+            if spec.source == "request":
+                kwargs[spec.name] = request
+        return kwargs
+
+    async def value(self, marker: Depends, dependant: Dependant) -> Any:
+        injector = self.injector
+        if injector.overrides:
+            dependant = injector.resolve_override(dependant, marker, self.path_params, self.path)
+        if marker.scope == "app":
+            return await injector.container.get(dependant, injector)
+        fn = dependant.fn
+        if marker.use_cache and fn in self.cache:
+            return self.cache[fn]
+        kwargs = await self.arguments(dependant)
+        if self.errors:
+            return None  # the request is invalid: report it instead of calling the dependency
+        value = await _call(dependant, kwargs, self.exits)
+        if marker.use_cache:
+            self.cache[fn] = value
+        return value
+
+    def raise_for_errors(self) -> None:
+        if self.errors:
+            raise validation_error(self.errors)
+
+    async def close(self, exc: BaseException | None) -> None:
+        await close_generators(self.exits, exc)
+
+
+class DependencyScope:
+    """Resolve dependencies outside a request: `async with app.scope() as scope:`."""
+
+    def __init__(self, injector: Injector) -> None:
+        self._solver = Solver(None, (), injector, {}, "")
+
+    async def resolve(self, fn: Callable[..., Any]) -> Any:
+        """The value `fn` produces, with its dependencies resolved (cached in this scope)."""
+        dependant = compile_dependant(fn, {}, "")
+        value = await self._solver.value(Depends(fn), dependant)
+        self._solver.raise_for_errors()
+        return value
+
+    async def __aenter__(self) -> DependencyScope:
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        await self._solver.close(exc)
