@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import typing
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
+import msgspec
+
 from ._dependencies import Dependant, Injector, Solver, compile_dependant
-from ._extract import HandlerError, compile_params
+from ._extract import HandlerError, _is_pydantic_model, compile_params, is_body_type
 from .requests import Request
 from .responses import Response, json_encoder
 from .routing import Route
@@ -140,19 +143,74 @@ def _app_scoped(dependant: Dependant, found: list[Dependant]) -> list[Dependant]
     return found
 
 
+def _declared_response(route: Route) -> Any:
+    if route.response_model is not None:
+        return route.response_model
+    try:
+        return typing.get_type_hints(route.endpoint).get("return")
+    except Exception:  # unresolvable return hints only lose filtering, not the route
+        return None
+
+
+def response_filter(declared: Any, where: str) -> Callable[[Any], Any] | None:
+    """A function that reduces a return value to the declared type, so a field that is not
+    declared never leaks; None when the declared type needs no filtering (dict, str...)."""
+    if declared is None or not is_body_type(declared):
+        return None
+    inner = typing.get_origin(declared) or declared
+    if inner in (dict, list) and not typing.get_args(declared):
+        return None
+    if _is_pydantic_model(declared):
+        model = declared
+
+        def to_model(result: Any) -> Any:
+            if result is None or isinstance(result, Response) or type(result) is model:
+                return result
+            return model.model_validate(result, from_attributes=True)
+
+        return to_model
+    try:
+        msgspec.inspect.type_info(declared)
+    except TypeError as exc:
+        raise HandlerError(
+            f"{where}: the declared response type is not serializable: {exc}"
+        ) from None
+    exact = declared if isinstance(declared, type) else None
+
+    def to_declared(result: Any) -> Any:
+        if result is None or isinstance(result, Response) or type(result) is exact:
+            return result
+        try:
+            return msgspec.convert(result, declared, from_attributes=True)
+        except msgspec.ValidationError as exc:
+            raise TypeError(
+                f"{where} returned a value that does not match its declared response type "
+                f"{declared!r}: {exc}"
+            ) from None
+
+    return to_declared
+
+
 def compile_plan(route: Route, on_error: ErrorHandler, injector: Injector) -> Plan:
     """Prepare everything about calling `route.endpoint` that does not depend on the request."""
     fn = route.endpoint
     status = route.status_code or 200
     specs, build, build_async = compile_params(route, fn)
+    where = f"handler {_qualname(fn)} for {route.path!r}"
+    shape = response_filter(_declared_response(route), where)
 
-    if is_async_callable(fn):
-        call: Callable[..., Awaitable[Any]] = fn
+    call: Callable[..., Awaitable[Any]]
+    if shape is not None:
+        call = _shaped(fn, shape)
+    elif is_async_callable(fn):
+        call = fn
     else:
 
-        async def call(**kwargs: Any) -> Any:
+        async def in_thread(**kwargs: Any) -> Any:
             # A plain `def` may block: run it in a worker thread, with contextvars copied.
             return await asyncio.to_thread(fn, **kwargs)
+
+        call = in_thread
 
     if route.dependencies or any(s.source == "depends" for s in specs):
         with_dependencies = _plan_with_dependencies(route, call, status, on_error, injector)
@@ -197,6 +255,21 @@ def compile_plan(route: Route, on_error: ErrorHandler, injector: Injector) -> Pl
 
     plan.__qualname__ = f"plan[{_qualname(fn)}]"
     return plan
+
+
+def _shaped(fn: Callable[..., Any], shape: Callable[[Any], Any]) -> Callable[..., Awaitable[Any]]:
+    """Call `fn` (in a thread when it is sync) and reduce its result to the declared type."""
+    if is_async_callable(fn):
+
+        async def call_async(**kwargs: Any) -> Any:
+            return shape(await fn(**kwargs))
+
+        return call_async
+
+    async def call_sync(**kwargs: Any) -> Any:
+        return shape(await asyncio.to_thread(fn, **kwargs))
+
+    return call_sync
 
 
 def _plan_with_dependencies(

@@ -28,7 +28,17 @@ __all__ = [
     "json_encoder",
 ]
 
-json_encoder = msgspec.json.Encoder()
+
+def _encode_other(value: Any) -> Any:
+    # msgspec encodes Structs, dataclasses, dicts, dates, UUIDs... natively; pydantic models
+    # (duck-typed, so pydantic is never imported here) go through their own JSON dump.
+    dump = getattr(value, "model_dump", None)
+    if dump is not None:
+        return dump(mode="json")
+    raise TypeError(f"Objects of type {type(value).__name__} are not JSON serializable")
+
+
+json_encoder = msgspec.json.Encoder(enc_hook=_encode_other)
 """The shared msgspec encoder: one instance, so its buffers are reused across requests."""
 
 SameSite = Literal["lax", "strict", "none"]

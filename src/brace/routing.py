@@ -123,6 +123,7 @@ class Route:
         status_code: int | None = None,
         tags: Sequence[str] = (),
         include_in_schema: bool = True,
+        response_model: Any = None,
         summary: str | None = None,
         description: str | None = None,
         dependencies: Sequence[Depends] = (),
@@ -140,6 +141,7 @@ class Route:
         self.status_code = status_code
         self.tags = tuple(tags)
         self.include_in_schema = include_in_schema
+        self.response_model = response_model
         self.summary = summary
         self.description = description
 
@@ -207,6 +209,7 @@ class Route:
             status_code=self.status_code,
             tags=(*tags, *(t for t in self.tags if t not in tags)),
             include_in_schema=self.include_in_schema,
+            response_model=self.response_model,
             summary=self.summary,
             description=self.description,
             dependencies=(*dependencies, *self.dependencies),
@@ -290,6 +293,7 @@ class Router:
         status_code: int | None = None,
         tags: Sequence[str] = (),
         include_in_schema: bool = True,
+        response_model: Any = None,
         summary: str | None = None,
         description: str | None = None,
         dependencies: Sequence[Depends] = (),
@@ -303,6 +307,7 @@ class Router:
             status_code=status_code,
             tags=tags,
             include_in_schema=include_in_schema,
+            response_model=response_model,
             summary=summary,
             description=description,
             dependencies=dependencies,
@@ -319,6 +324,7 @@ class Router:
         status_code: int | None = None,
         tags: Sequence[str] = (),
         include_in_schema: bool = True,
+        response_model: Any = None,
         summary: str | None = None,
         description: str | None = None,
         dependencies: Sequence[Depends] = (),
@@ -334,6 +340,7 @@ class Router:
                 status_code=status_code,
                 tags=tags,
                 include_in_schema=include_in_schema,
+                response_model=response_model,
                 summary=summary,
                 description=description,
                 dependencies=dependencies,
@@ -350,6 +357,7 @@ class Router:
             status_code: int | None = None,
             tags: Sequence[str] = (),
             include_in_schema: bool = True,
+            response_model: Any = None,
             summary: str | None = None,
             description: str | None = None,
             dependencies: Sequence[Depends] = (),
@@ -361,6 +369,7 @@ class Router:
                 status_code=status_code,
                 tags=tags,
                 include_in_schema=include_in_schema,
+                response_model=response_model,
                 summary=summary,
                 description=description,
                 dependencies=dependencies,
