@@ -550,7 +550,7 @@ def compile_params(
 
     def new_request(scope: Scope, receive: Receive, values: Sequence[Any]) -> Request:
         if param_names:
-            scope["path_params"] = dict(zip(param_names, values, strict=True))
+            scope["brace.path_values"] = (param_names, values)
         return Request(scope, receive)
 
     if not bodies:

@@ -291,7 +291,7 @@ def _plan_with_dependencies(
 
     async def plan(scope: Scope, receive: Receive, send: Send, values: Sequence[Any]) -> None:
         if param_names:
-            scope["path_params"] = dict(zip(param_names, values, strict=True))
+            scope["brace.path_values"] = (param_names, values)
         solver = Solver(Request(scope, receive), values, injector, path_params, route.path)
         try:
             kwargs = await solver.arguments(dependant)

@@ -95,7 +95,13 @@ class Request:
 
     @property
     def path_params(self) -> dict[str, Any]:
-        return self.scope.get("path_params", {})  # type: ignore[no-any-return]
+        """The route's path parameters, converted; built on first use."""
+        params: dict[str, Any] | None = self.scope.get("path_params")
+        if params is None:
+            # The handler plan leaves (names, values) behind: a dict only when someone asks.
+            names, values = self.scope.get("brace.path_values", ((), ()))
+            params = self.scope["path_params"] = dict(zip(names, values, strict=True))
+        return params
 
     @property
     def cookies(self) -> dict[str, str]:
