@@ -25,7 +25,7 @@ from .errors import (
     problem,
     wants_html,
 )
-from .handlers import Plan, compile_plan, render
+from .handlers import Operation, Plan, compile_operation, render
 from .params import Depends
 from .requests import DEFAULT_MAX_BODY_SIZE, Request
 from .responses import RedirectResponse, Response
@@ -126,6 +126,7 @@ class App(Router):
         self._all_mounts: list[Mount] = []
         self._routers: list[Router] = [self]
         self._routes: list[Route] = []
+        self.operations: list[Operation] = []
         self._names: dict[str, Route | Mount] = {}
         self._by_endpoint: dict[Any, Route] = {}
         self._entry: ASGIApp = self._first_call
@@ -162,9 +163,11 @@ class App(Router):
             return
         routes, mounts, routers = self.flatten()
         matcher = Matcher()
+        operations: list[Operation] = []
         for route in routes:
-            plan = compile_plan(route, self._handle_error, self._injector)
-            matcher.add(route, plan, sorted(route.methods))
+            operation = compile_operation(route, self._handle_error, self._injector)
+            operations.append(operation)
+            matcher.add(route, operation.plan, sorted(route.methods))
             if self.blocking_detector is not None:
                 code = getattr(inspect.unwrap(route.endpoint), "__code__", None)
                 if code is not None and inspect.iscoroutinefunction(route.endpoint):
@@ -179,6 +182,7 @@ class App(Router):
         self._index_names(routes, mounts)
         self._matcher = matcher
         self._routes = routes
+        self.operations = operations
         self._all_mounts = mounts
         self._mounts = [(m.path, m.app) for m in sorted(mounts, key=lambda m: -len(m.path))]
         self._routers = routers

@@ -8,6 +8,7 @@ The request path never inspects signatures or type hints.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import inspect
 import typing
@@ -17,13 +18,19 @@ from typing import Any, Protocol
 import msgspec
 
 from ._dependencies import Dependant, Injector, Solver, compile_dependant
-from ._extract import HandlerError, _is_pydantic_model, compile_params, is_body_type
+from ._extract import (
+    HandlerError,
+    ParamSpec,
+    _is_pydantic_model,
+    compile_params,
+    is_body_type,
+)
 from .requests import Request
 from .responses import Response, json_encoder
 from .routing import Route
 from .types import Receive, Scope, Send
 
-__all__ = ["HandlerError", "Plan", "compile_plan", "render_rules"]
+__all__ = ["HandlerError", "Operation", "Plan", "compile_operation", "render_rules"]
 
 Plan = Callable[[Scope, Receive, Send, Sequence[Any]], Awaitable[None]]
 
@@ -191,13 +198,44 @@ def response_filter(declared: Any, where: str) -> Callable[[Any], Any] | None:
     return to_declared
 
 
-def compile_plan(route: Route, on_error: ErrorHandler, injector: Injector) -> Plan:
+@dataclasses.dataclass(frozen=True, slots=True)
+class Operation:
+    """A compiled route: its plan, every request value it reads, and its response type."""
+
+    route: Route
+    plan: Plan
+    params: list[ParamSpec]
+    response_type: Any
+
+
+def _tree_params(dependant: Dependant, seen: set[tuple[str, str]], out: list[ParamSpec]) -> None:
+    for _, marker, sub in dependant.subs:
+        if marker.scope == "request":
+            _tree_params(sub, seen, out)
+    for spec in dependant.specs:
+        key = (spec.source, spec.key)
+        if spec.source not in ("depends", "request") and key not in seen:
+            seen.add(key)
+            out.append(spec)
+
+
+def compile_operation(route: Route, on_error: ErrorHandler, injector: Injector) -> Operation:
+    """Compile a route once: the plan that serves it and what documents it."""
+    declared = _declared_response(route)
+    plan, params = _compile_plan(route, on_error, injector, declared)
+    plan.__qualname__ = f"plan[{_qualname(route.endpoint)}]"
+    return Operation(route, plan, params, declared)
+
+
+def _compile_plan(
+    route: Route, on_error: ErrorHandler, injector: Injector, declared: Any
+) -> tuple[Plan, list[ParamSpec]]:
     """Prepare everything about calling `route.endpoint` that does not depend on the request."""
     fn = route.endpoint
     status = route.status_code or 200
     specs, build, build_async = compile_params(route, fn)
     where = f"handler {_qualname(fn)} for {route.path!r}"
-    shape = response_filter(_declared_response(route), where)
+    shape = response_filter(declared, where)
 
     call: Callable[..., Awaitable[Any]]
     if shape is not None:
@@ -213,9 +251,7 @@ def compile_plan(route: Route, on_error: ErrorHandler, injector: Injector) -> Pl
         call = in_thread
 
     if route.dependencies or any(s.source == "depends" for s in specs):
-        with_dependencies = _plan_with_dependencies(route, call, status, on_error, injector)
-        with_dependencies.__qualname__ = f"plan[{_qualname(fn)}]"
-        return with_dependencies
+        return _plan_with_dependencies(route, call, status, on_error, injector)
 
     async def invoke(scope: Scope, receive: Receive, values: Sequence[Any]) -> Any:
         if build is not None:
@@ -253,8 +289,7 @@ def compile_plan(route: Route, on_error: ErrorHandler, injector: Injector) -> Pl
         )
         await send({"type": "http.response.body", "body": body})
 
-    plan.__qualname__ = f"plan[{_qualname(fn)}]"
-    return plan
+    return plan, [s for s in specs if s.source != "request"]
 
 
 def _shaped(fn: Callable[..., Any], shape: Callable[[Any], Any]) -> Callable[..., Awaitable[Any]]:
@@ -278,7 +313,7 @@ def _plan_with_dependencies(
     status: int,
     on_error: ErrorHandler,
     injector: Injector,
-) -> Plan:
+) -> tuple[Plan, list[ParamSpec]]:
     """The plan for handlers with dependencies: resolve the tree, call, send, then close
     generator dependencies (with the handler's exception, if it failed)."""
     path_params = {p.name: p for p in route.params}
@@ -304,4 +339,6 @@ def _plan_with_dependencies(
         await render(result, status, scope, receive, send, on_error)
         await solver.close(None)
 
-    return plan
+    params: list[ParamSpec] = []
+    _tree_params(dependant, set(), params)
+    return plan, params
