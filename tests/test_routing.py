@@ -78,7 +78,7 @@ def test_routers_nest_with_prefixes_tags_and_names() -> None:
         assert client.get("/v1/api/users/7").json() == {"id": 7}
     assert app.url_for("api.users.show", id=7) == "/v1/api/users/7"
     assert app.url_for(show, id=8) == "/v1/api/users/8"
-    route = app.all_routes[0]
+    (route,) = [r for r in app.all_routes if r.name == "api.users.show"]
     assert route.tags == ("users",)
 
 
@@ -237,3 +237,20 @@ def test_many_routes_still_route_correctly() -> None:
     with TestClient(app) as client:
         assert client.get("/r999/5/items").json() == {"route": 999, "id": 5}
         assert client.get("/r0/1/items").json() == {"route": 0, "id": 1}
+
+
+def test_empty_path_names_the_router_prefix() -> None:
+    items = Router(prefix="/items")
+
+    @items.get("")
+    async def listing() -> str:
+        return "all items"
+
+    app = App()
+    app.include(items)
+    with TestClient(app) as client:
+        assert client.get("/items").text == "all items"
+    bare = App()
+    bare.add_route("", listing)
+    with pytest.raises(ValueError, match="only works in a router with a prefix"):
+        bare.compile()

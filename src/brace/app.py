@@ -105,8 +105,23 @@ class App(Router):
         blocking_threshold: float = 0.1,
         exception_handlers: dict[type[BaseException] | int, ExceptionHandler] | None = None,
         dependencies: Sequence[Depends] = (),
+        title: str = "brace API",
+        version: str = "0.1.0",
+        description: str | None = None,
+        servers: Sequence[dict[str, Any]] | None = None,
+        openapi_url: str | None = "/openapi.json",
+        docs_url: str | None = "/docs",
+        redoc_url: str | None = "/redoc",
     ) -> None:
         super().__init__(lifespan=lifespan, dependencies=dependencies)
+        self.title = title
+        self.version = version
+        self.description = description
+        self.servers = list(servers) if servers else None
+        # Set openapi_url=None to publish no document (and no docs UI).
+        self.openapi_url = openapi_url
+        self.docs_url = docs_url if openapi_url else None
+        self.redoc_url = redoc_url if openapi_url else None
         self._injector = Injector()
         self.dependency_overrides = self._injector.overrides
         """Replace a dependency for tests: `app.dependency_overrides[get_db] = fake_db`."""
@@ -121,6 +136,7 @@ class App(Router):
         )
         self.blocking_detector = BlockingDetector(blocking_threshold) if debug else None
         self._compiled = False
+        self._openapi_installed = False
         self._matcher = Matcher()
         self._mounts: list[tuple[str, ASGIApp]] = []
         self._all_mounts: list[Mount] = []
@@ -161,6 +177,11 @@ class App(Router):
         """Build the routing plan once; afterwards routes can no longer change."""
         if self._compiled:
             return
+        if self.openapi_url and not self._openapi_installed:
+            from .openapi import install
+
+            self._openapi_installed = True
+            install(self)
         routes, mounts, routers = self.flatten()
         matcher = Matcher()
         operations: list[Operation] = []

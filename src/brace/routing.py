@@ -40,6 +40,8 @@ Segment = str | PathParam
 def parse_path(path: str, where: str = "") -> tuple[Segment, ...]:
     """Split a route path into static text and parameters, failing loudly on mistakes."""
     at = f" (in {where})" if where else ""
+    if path == "":
+        return ()  # "" names a router's prefix itself; checked again once prefixed
     if not path.startswith("/"):
         raise ValueError(f"route path {path!r} must start with '/'{at}")
     segments: list[Segment] = []
@@ -201,6 +203,11 @@ class Route:
         dependencies: Sequence[Depends] = (),
     ) -> Route:
         """A copy of this route as seen from an enclosing router."""
+        if not prefix + self.path:
+            raise ValueError(
+                f"route path '' (handler {_describe(self.endpoint)}) only works in a router "
+                "with a prefix, where it stands for the prefix itself; use '/' here"
+            )
         route = Route(
             prefix + self.path if prefix else self.path,
             self.endpoint,

@@ -1,0 +1,297 @@
+"""Build the OpenAPI 3.1 document from compiled operations, once."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+
+from .._extract import ParamSpec, _is_pydantic_model, _unwrap_optional
+from ..handlers import Operation
+from ..params import Body
+from ..responses import Response
+
+__all__ = ["build_document"]
+
+REF = "#/components/schemas/{name}"
+_PARAM_IN_PATH = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)(?::[a-zA-Z_][a-zA-Z0-9_]*)?\}")
+
+_PROBLEM = {
+    "type": "object",
+    "description": "An RFC 9457 problem document.",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+    "required": ["type", "title", "status"],
+}
+_VALIDATION_PROBLEM = {
+    "allOf": [
+        {"$ref": "#/components/schemas/Problem"},
+        {
+            "type": "object",
+            "properties": {
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "loc": {"type": "string"},
+                            "msg": {"type": "string"},
+                            "input": {"type": "string"},
+                        },
+                        "required": ["loc", "msg"],
+                    },
+                }
+            },
+        },
+    ]
+}
+
+
+class _Schemas:
+    """Collects every type first, then renders them in one msgspec call so shared models
+    become one component, referenced by `$ref`, with a stable name."""
+
+    def __init__(self) -> None:
+        self._types: list[Any] = []
+        self.components: dict[str, Any] = {
+            "Problem": _PROBLEM,
+            "ValidationProblem": _VALIDATION_PROBLEM,
+        }
+        self._rendered: dict[int, Any] = {}
+
+    def add(self, annotation: Any) -> int:
+        self._types.append(annotation)
+        return len(self._types) - 1
+
+    def render(self) -> None:
+        plain: list[Any] = []
+        positions: list[int] = []
+        for index, annotation in enumerate(self._types):
+            inner, optional = _unwrap_optional(annotation)
+            if _is_pydantic_model(inner):
+                schema = inner.model_json_schema(ref_template="#/components/schemas/{model}")
+                for name, definition in schema.pop("$defs", {}).items():
+                    self.components.setdefault(name, definition)
+                self.components.setdefault(inner.__name__, schema)
+                ref: Any = {"$ref": REF.format(name=inner.__name__)}
+                self._rendered[index] = {"anyOf": [ref, {"type": "null"}]} if optional else ref
+            else:
+                try:
+                    msgspec.json.schema(annotation)
+                except (TypeError, ValueError):
+                    # A type msgspec cannot describe (a custom class) is documented as "any".
+                    self._rendered[index] = {}
+                    continue
+                plain.append(annotation)
+                positions.append(index)
+        if plain:
+            schemas, components = msgspec.json.schema_components(plain, ref_template=REF)
+            self.components.update(components)
+            for index, schema in zip(positions, schemas, strict=True):
+                self._rendered[index] = schema
+
+    def get(self, index: int) -> Any:
+        return self._rendered[index]
+
+
+def _doc_parts(fn: Any) -> tuple[str | None, str | None]:
+    doc = inspect.getdoc(fn)
+    if not doc:
+        return None, None
+    first, _, rest = doc.partition("\n")
+    return first.strip() or None, rest.strip() or None
+
+
+def _is_plain(annotation: Any, kinds: tuple[type, ...]) -> bool:
+    inner, _ = _unwrap_optional(annotation)
+    return inner in kinds
+
+
+def build_document(
+    operations: Sequence[Operation],
+    *,
+    title: str,
+    version: str,
+    description: str | None = None,
+    servers: Sequence[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """An OpenAPI 3.1 document for every route that is included in the schema."""
+    schemas = _Schemas()
+    pending: list[tuple[dict[str, Any], str, int]] = []  # (object, key, schema index)
+    paths: dict[str, dict[str, Any]] = {}
+    operation_ids: set[str] = set()
+    tags: list[str] = []
+
+    for op in operations:
+        route = op.route
+        if not route.include_in_schema:
+            continue
+        template = _PARAM_IN_PATH.sub(r"{\1}", route.path)
+        methods = sorted(route.methods)
+        summary, long_description = _doc_parts(route.endpoint)
+        for method in methods:
+            entry: dict[str, Any] = {}
+            operation_id = route.name if len(methods) == 1 else f"{route.name}_{method.lower()}"
+            base, n = operation_id, 2
+            while operation_id in operation_ids:
+                operation_id, n = f"{base}_{n}", n + 1
+            operation_ids.add(operation_id)
+            entry["operationId"] = operation_id
+            entry["summary"] = route.summary or summary or route.name.replace("_", " ").capitalize()
+            if route.description or long_description:
+                entry["description"] = route.description or long_description
+            if route.tags:
+                entry["tags"] = list(route.tags)
+                tags.extend(t for t in route.tags if t not in tags)
+            parameters = _parameters(op, schemas, pending)
+            if parameters:
+                entry["parameters"] = parameters
+            body = [s for s in op.params if s.source == "body"]
+            if body:
+                entry["requestBody"] = _request_body(body, schemas, pending)
+            entry["responses"] = _responses(op, schemas, pending, bool(op.params))
+            paths.setdefault(template, {})[method.lower()] = entry
+
+    schemas.render()
+    for container, key, index in pending:
+        container[key] = schemas.get(index)
+
+    document: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {"schemas": dict(sorted(schemas.components.items()))},
+    }
+    if description:
+        document["info"]["description"] = description
+    if servers:
+        document["servers"] = list(servers)
+    if tags:
+        document["tags"] = [{"name": t} for t in tags]
+    return document
+
+
+def _parameters(
+    op: Operation, schemas: _Schemas, pending: list[tuple[dict[str, Any], str, int]]
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    documented: set[str] = set()
+    for spec in op.params:
+        if spec.source == "body":
+            continue
+        marker = spec.marker
+        if marker is not None and not marker.include_in_schema:
+            continue
+        parameter: dict[str, Any] = {
+            "name": spec.key if spec.source != "header" else _header_name(spec),
+            "in": spec.source,
+            "required": spec.source == "path" or spec.required,
+        }
+        if marker is not None:
+            if marker.description:
+                parameter["description"] = marker.description
+            if marker.deprecated:
+                parameter["deprecated"] = True
+            if marker.examples:
+                parameter["examples"] = {
+                    f"example{i + 1}": {"value": v} for i, v in enumerate(marker.examples)
+                }
+        pending.append((parameter, "schema", schemas.add(spec.annotation)))
+        if spec.many:
+            parameter["style"] = "form" if spec.source == "query" else "simple"
+            parameter["explode"] = spec.source == "query"
+        if spec.source == "path":
+            documented.add(spec.key)
+        out.append(parameter)
+    for param in op.route.params:
+        if param.name not in documented:
+            # Path parameters the handler does not read still select the route.
+            unused: dict[str, Any] = {"name": param.name, "in": "path", "required": True}
+            pending.append((unused, "schema", schemas.add(param.converter.python_type)))
+            out.append(unused)
+    return out
+
+
+def _header_name(spec: ParamSpec) -> str:
+    return "-".join(part.capitalize() for part in spec.key.split("-"))
+
+
+def _request_body(
+    body: list[ParamSpec], schemas: _Schemas, pending: list[tuple[dict[str, Any], str, int]]
+) -> dict[str, Any]:
+    embedded = len(body) > 1 or any(isinstance(s.marker, Body) and s.marker.embed for s in body)
+    media: dict[str, Any] = {}
+    if embedded:
+        properties: dict[str, Any] = {}
+        for spec in body:
+            pending.append((properties, spec.key, schemas.add(spec.annotation)))
+        schema: dict[str, Any] = {"type": "object", "properties": properties}
+        required = [s.key for s in body if s.required]
+        if required:
+            schema["required"] = required
+        media["schema"] = schema
+    else:
+        pending.append((media, "schema", schemas.add(body[0].annotation)))
+    return {
+        "required": any(s.required for s in body),
+        "content": {"application/json": media},
+    }
+
+
+def _responses(
+    op: Operation,
+    schemas: _Schemas,
+    pending: list[tuple[dict[str, Any], str, int]],
+    validates: bool,
+) -> dict[str, Any]:
+    route = op.route
+    declared = op.response_type
+    status = route.status_code or 200
+    responses: dict[str, Any] = {}
+    inner, _ = _unwrap_optional(declared)
+    if declared is type(None):
+        responses["204"] = {"description": "No Content"}
+    elif (
+        declared is None
+        or declared is inspect.Parameter.empty
+        or (isinstance(inner, type) and issubclass(inner, Response))
+    ):
+        responses[str(status)] = {"description": HTTPStatus(status).phrase}
+    elif _is_plain(declared, (str,)):
+        responses[str(status)] = {
+            "description": HTTPStatus(status).phrase,
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    elif _is_plain(declared, (bytes,)):
+        responses[str(status)] = {
+            "description": HTTPStatus(status).phrase,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    else:
+        media: dict[str, Any] = {}
+        pending.append((media, "schema", schemas.add(declared)))
+        responses[str(status)] = {
+            "description": HTTPStatus(status).phrase,
+            "content": {"application/json": media},
+        }
+    if validates:
+        responses["422"] = {
+            "description": "The request is not valid",
+            "content": {
+                "application/problem+json": {
+                    "schema": {"$ref": "#/components/schemas/ValidationProblem"}
+                }
+            },
+        }
+    return responses
