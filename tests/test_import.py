@@ -20,6 +20,7 @@ def test_import_brace_pulls_in_no_optional_dependency() -> None:
     assert "brace.testing" not in brace_modules
     assert "brace.middleware" not in brace_modules
     assert "brace.staticfiles" not in brace_modules
+    assert "brace.openapi" not in brace_modules
 
 
 def test_public_api_is_the_curated_all() -> None:
