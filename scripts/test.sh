@@ -9,8 +9,8 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null || exit 1
 .venv/bin/python -m pip install --quiet -e '.[dev]' || exit 1
 # Lint, format and type checks are part of the suite: a finding fails it like a test.
-.venv/bin/ruff check src tests || exit 1
-.venv/bin/ruff format --check src tests || exit 1
+.venv/bin/ruff check src tests examples bench || exit 1
+.venv/bin/ruff format --check src tests examples bench || exit 1
 .venv/bin/mypy || exit 1
 .venv/bin/python -m pytest --cov=brace --cov-branch --cov-report=term --cov-fail-under=90 "$@"
 status=$?
