@@ -101,19 +101,23 @@ async def list_pets(
     return Page(found[offset : offset + limit], len(found), limit, offset)
 
 
-@pets.post("", status_code=201, dependencies=[Depends(require_api_key)])
+WRITE = {"dependencies": [Depends(require_api_key)], "responses": {401: "Missing or wrong API key"}}
+MISSING = {404: "No pet with this id"}
+
+
+@pets.post("", status_code=201, **WRITE)
 async def create_pet(db: StoreDep, pet: PetIn) -> Pet:
     """Add a pet."""
     return db.add(pet)
 
 
-@pets.get("/{pet_id}")
+@pets.get("/{pet_id}", responses=MISSING)
 async def get_pet(db: StoreDep, pet_id: PetId) -> Pet:
     """Fetch one pet."""
     return db.get(pet_id)
 
 
-@pets.put("/{pet_id}", dependencies=[Depends(require_api_key)])
+@pets.put("/{pet_id}", dependencies=WRITE["dependencies"], responses={**MISSING, 401: "No key"})
 async def replace_pet(db: StoreDep, pet_id: PetId, pet: PetIn) -> Pet:
     """Replace a pet's data."""
     db.get(pet_id)
@@ -122,7 +126,7 @@ async def replace_pet(db: StoreDep, pet_id: PetId, pet: PetIn) -> Pet:
     return updated
 
 
-@pets.delete("/{pet_id}", dependencies=[Depends(require_api_key)])
+@pets.delete("/{pet_id}", dependencies=WRITE["dependencies"], responses={**MISSING, 401: "No key"})
 async def delete_pet(db: StoreDep, pet_id: PetId) -> None:
     """Remove a pet."""
     db.get(pet_id)

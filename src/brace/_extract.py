@@ -431,7 +431,8 @@ class _BodyReader:
         else:
             target = specs[0].annotation
         self.pydantic = not embedded and _is_pydantic_model(_unwrap_optional(target)[0])
-        self.decoder = None if self.pydantic else msgspec.json.Decoder(target)
+        # Lax like pydantic: 94.0 is an integer in JSON Schema, "3" a fine number in a form.
+        self.decoder = None if self.pydantic else msgspec.json.Decoder(target, strict=False)
         self.target = target
 
     def read(self, body: bytes, kwargs: dict[str, Any], errors: list[dict[str, Any]]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -126,6 +126,7 @@ class Route:
         tags: Sequence[str] = (),
         include_in_schema: bool = True,
         response_model: Any = None,
+        responses: Mapping[int, Any] | None = None,
         summary: str | None = None,
         description: str | None = None,
         dependencies: Sequence[Depends] = (),
@@ -144,6 +145,8 @@ class Route:
         self.tags = tuple(tags)
         self.include_in_schema = include_in_schema
         self.response_model = response_model
+        # Statuses to document: {404: "No such pet"} or {409: {"description": ..., "model": T}}
+        self.responses = dict(responses or {})
         self.summary = summary
         self.description = description
 
@@ -217,6 +220,7 @@ class Route:
             tags=(*tags, *(t for t in self.tags if t not in tags)),
             include_in_schema=self.include_in_schema,
             response_model=self.response_model,
+            responses=self.responses,
             summary=self.summary,
             description=self.description,
             dependencies=(*dependencies, *self.dependencies),
@@ -301,6 +305,7 @@ class Router:
         tags: Sequence[str] = (),
         include_in_schema: bool = True,
         response_model: Any = None,
+        responses: Mapping[int, Any] | None = None,
         summary: str | None = None,
         description: str | None = None,
         dependencies: Sequence[Depends] = (),
@@ -315,6 +320,7 @@ class Router:
             tags=tags,
             include_in_schema=include_in_schema,
             response_model=response_model,
+            responses=responses,
             summary=summary,
             description=description,
             dependencies=dependencies,
@@ -332,6 +338,7 @@ class Router:
         tags: Sequence[str] = (),
         include_in_schema: bool = True,
         response_model: Any = None,
+        responses: Mapping[int, Any] | None = None,
         summary: str | None = None,
         description: str | None = None,
         dependencies: Sequence[Depends] = (),
@@ -348,6 +355,7 @@ class Router:
                 tags=tags,
                 include_in_schema=include_in_schema,
                 response_model=response_model,
+                responses=responses,
                 summary=summary,
                 description=description,
                 dependencies=dependencies,
@@ -365,6 +373,7 @@ class Router:
             tags: Sequence[str] = (),
             include_in_schema: bool = True,
             response_model: Any = None,
+            responses: Mapping[int, Any] | None = None,
             summary: str | None = None,
             description: str | None = None,
             dependencies: Sequence[Depends] = (),
@@ -377,6 +386,7 @@ class Router:
                 tags=tags,
                 include_in_schema=include_in_schema,
                 response_model=response_model,
+                responses=responses,
                 summary=summary,
                 description=description,
                 dependencies=dependencies,

@@ -285,6 +285,13 @@ def _responses(
             "description": HTTPStatus(status).phrase,
             "content": {"application/json": media},
         }
+    sources = {spec.source for spec in op.params}
+    if "body" in sources:
+        responses["400"] = _problem("Malformed JSON body")
+        responses["413"] = _problem("Request body too large")
+        responses["415"] = _problem("Unsupported Content-Type: send application/json")
+    elif "query" in sources:
+        responses["400"] = _problem("Malformed query string")
     if validates:
         responses["422"] = {
             "description": "The request is not valid",
@@ -294,4 +301,35 @@ def _responses(
                 }
             },
         }
+    for code, spec in route.responses.items():
+        responses[str(code)] = _declared(code, spec, schemas, pending)
     return responses
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+
+
+def _declared(
+    code: int,
+    spec: Any,
+    schemas: _Schemas,
+    pending: list[tuple[dict[str, Any], str, int]],
+) -> dict[str, Any]:
+    """One entry of a route's `responses=`: a description, or a dict with a model."""
+    if isinstance(spec, str):
+        spec = {"description": spec}
+    description = spec.get("description") or HTTPStatus(code).phrase
+    model = spec.get("model")
+    if model is not None:
+        media: dict[str, Any] = {}
+        pending.append((media, "schema", schemas.add(model)))
+        return {"description": description, "content": {"application/json": media}}
+    if code >= 400:
+        return _problem(description)
+    return {"description": description}
