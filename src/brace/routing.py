@@ -127,6 +127,7 @@ class Route:
         include_in_schema: bool = True,
         response_model: Any = None,
         responses: Mapping[int, Any] | None = None,
+        deprecated: bool = False,
         summary: str | None = None,
         description: str | None = None,
         dependencies: Sequence[Depends] = (),
@@ -147,6 +148,7 @@ class Route:
         self.response_model = response_model
         # Statuses to document: {404: "No such pet"} or {409: {"description": ..., "model": T}}
         self.responses = dict(responses or {})
+        self.deprecated = deprecated
         self.summary = summary
         self.description = description
 
@@ -221,6 +223,7 @@ class Route:
             include_in_schema=self.include_in_schema,
             response_model=self.response_model,
             responses=self.responses,
+            deprecated=self.deprecated,
             summary=self.summary,
             description=self.description,
             dependencies=(*dependencies, *self.dependencies),
@@ -306,6 +309,7 @@ class Router:
         include_in_schema: bool = True,
         response_model: Any = None,
         responses: Mapping[int, Any] | None = None,
+        deprecated: bool = False,
         summary: str | None = None,
         description: str | None = None,
         dependencies: Sequence[Depends] = (),
@@ -321,6 +325,7 @@ class Router:
             include_in_schema=include_in_schema,
             response_model=response_model,
             responses=responses,
+            deprecated=deprecated,
             summary=summary,
             description=description,
             dependencies=dependencies,
@@ -339,6 +344,7 @@ class Router:
         include_in_schema: bool = True,
         response_model: Any = None,
         responses: Mapping[int, Any] | None = None,
+        deprecated: bool = False,
         summary: str | None = None,
         description: str | None = None,
         dependencies: Sequence[Depends] = (),
@@ -356,6 +362,7 @@ class Router:
                 include_in_schema=include_in_schema,
                 response_model=response_model,
                 responses=responses,
+                deprecated=deprecated,
                 summary=summary,
                 description=description,
                 dependencies=dependencies,
@@ -374,6 +381,7 @@ class Router:
             include_in_schema: bool = True,
             response_model: Any = None,
             responses: Mapping[int, Any] | None = None,
+            deprecated: bool = False,
             summary: str | None = None,
             description: str | None = None,
             dependencies: Sequence[Depends] = (),
@@ -387,6 +395,7 @@ class Router:
                 include_in_schema=include_in_schema,
                 response_model=response_model,
                 responses=responses,
+                deprecated=deprecated,
                 summary=summary,
                 description=description,
                 dependencies=dependencies,

@@ -78,7 +78,7 @@ def make_app() -> App:
     async def signup(customer: Customer) -> Customer:
         return customer
 
-    @app.get("/health")
+    @app.get("/health", deprecated=True, responses={503: "Down for maintenance"})
     async def health() -> str:
         return "ok"
 
@@ -180,8 +180,10 @@ def test_bodies_and_responses_use_shared_components(document: dict[str, Any]) ->
     assert move["application/json"]["schema"]["required"] == ["target", "position"]
     assert document["paths"]["/items/{item_id}"]["delete"]["responses"]["204"]
     assert "content" not in document["paths"]["/items/{item_id}"]["delete"]["responses"]["204"]
-    health = document["paths"]["/health"]["get"]["responses"]["200"]["content"]
-    assert health == {"text/plain": {"schema": {"type": "string"}}}
+    health = document["paths"]["/health"]["get"]
+    assert health["responses"]["200"]["content"] == {"text/plain": {"schema": {"type": "string"}}}
+    assert health["responses"]["503"]["description"] == "Down for maintenance"
+    assert health["deprecated"] is True
     assert components["Customer"]["properties"]["email"]["type"] == "string"
 
 

@@ -149,6 +149,8 @@ def build_document(
             entry["summary"] = route.summary or summary or route.name.replace("_", " ").capitalize()
             if route.description or long_description:
                 entry["description"] = route.description or long_description
+            if route.deprecated:
+                entry["deprecated"] = True
             if route.tags:
                 entry["tags"] = list(route.tags)
                 tags.extend(t for t in route.tags if t not in tags)
