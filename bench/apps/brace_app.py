@@ -1,8 +1,16 @@
 """brace: the same endpoints through the public API only (no internals, no tricks)."""
 
-from brace import App, Request
+import msgspec
+
+from brace import App
 
 app = App()
+
+
+class Item(msgspec.Struct):
+    name: str
+    price: float
+    tags: list[str]
 
 
 @app.get("/plaintext")
@@ -16,5 +24,10 @@ async def json_() -> dict[str, str]:
 
 
 @app.get("/users/{id:int}")
-async def user(id: int, request: Request) -> dict[str, object]:
-    return {"id": id, "q": request.query_params.get("q")}
+async def user(id: int, q: str | None = None) -> dict[str, object]:
+    return {"id": id, "q": q}
+
+
+@app.post("/items", status_code=201)
+async def create_item(item: Item) -> Item:
+    return item
