@@ -6,14 +6,14 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 from urllib.parse import urlencode
 
 from ._converters import CONVERTERS, NO_MATCH, Converter
 from .params import Depends
 from .types import ASGIApp
 
-__all__ = ["Mount", "PathParam", "Route", "Router", "parse_path"]
+__all__ = ["Mount", "PathParam", "Route", "RouteOptions", "Router", "parse_path"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
@@ -112,6 +112,25 @@ def build_path(segments: Sequence[Segment], params: dict[str, Any], what: str) -
     return path
 
 
+class RouteOptions(TypedDict, total=False):
+    """Options every route declaration accepts (`@app.get(path, **options)`)."""
+
+    name: str | None
+    """For `url_for`; default: the handler's name."""
+    status_code: int | None
+    """The status of non-`Response` return values (default 200)."""
+    tags: Sequence[str]
+    summary: str | None
+    description: str | None
+    include_in_schema: bool
+    deprecated: bool
+    response_model: Any
+    """The declared response type, instead of the return annotation."""
+    responses: Mapping[int, Any] | None
+    """Statuses to document: {404: "No such pet"} or {409: {"description": ..., "model": T}}."""
+    dependencies: Sequence[Depends]
+
+
 class Route:
     """An HTTP endpoint: a path pattern, the methods it answers and the handler to call."""
 
@@ -121,36 +140,41 @@ class Route:
         endpoint: Callable[..., Any],
         *,
         methods: Iterable[str] | None = None,
-        name: str | None = None,
-        status_code: int | None = None,
-        tags: Sequence[str] = (),
-        include_in_schema: bool = True,
-        response_model: Any = None,
-        responses: Mapping[int, Any] | None = None,
-        deprecated: bool = False,
-        summary: str | None = None,
-        description: str | None = None,
-        dependencies: Sequence[Depends] = (),
+        **options: Unpack[RouteOptions],
     ) -> None:
         self.path = path
         self.endpoint = endpoint
-        self.dependencies = tuple(dependencies)
         self.segments = parse_path(path, _describe(endpoint))
         wanted = {m.upper() for m in (methods or ("GET",))}
         unknown = wanted - HTTP_METHODS
         if unknown:
             raise ValueError(f"route {path!r}: unknown HTTP method(s) {sorted(unknown)}")
         self.methods = frozenset(wanted)
-        self.name = name or getattr(endpoint, "__name__", None) or path
-        self.status_code = status_code
-        self.tags = tuple(tags)
-        self.include_in_schema = include_in_schema
-        self.response_model = response_model
-        # Statuses to document: {404: "No such pet"} or {409: {"description": ..., "model": T}}
-        self.responses = dict(responses or {})
-        self.deprecated = deprecated
-        self.summary = summary
-        self.description = description
+        self.name = options.get("name") or getattr(endpoint, "__name__", None) or path
+        self.status_code = options.get("status_code")
+        self.tags = tuple(options.get("tags", ()))
+        self.summary = options.get("summary")
+        self.description = options.get("description")
+        self.include_in_schema = options.get("include_in_schema", True)
+        self.deprecated = options.get("deprecated", False)
+        self.response_model = options.get("response_model")
+        self.responses = dict(options.get("responses") or {})
+        self.dependencies = tuple(options.get("dependencies", ()))
+
+    def options(self) -> RouteOptions:
+        """This route's options, to declare a copy of it."""
+        return RouteOptions(
+            name=self.name,
+            status_code=self.status_code,
+            tags=self.tags,
+            summary=self.summary,
+            description=self.description,
+            include_in_schema=self.include_in_schema,
+            deprecated=self.deprecated,
+            response_model=self.response_model,
+            responses=self.responses,
+            dependencies=self.dependencies,
+        )
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -213,22 +237,11 @@ class Route:
                 f"route path '' (handler {_describe(self.endpoint)}) only works in a router "
                 "with a prefix, where it stands for the prefix itself; use '/' here"
             )
-        route = Route(
-            prefix + self.path if prefix else self.path,
-            self.endpoint,
-            methods=self.methods,
-            name=f"{name_prefix}{self.name}",
-            status_code=self.status_code,
-            tags=(*tags, *(t for t in self.tags if t not in tags)),
-            include_in_schema=self.include_in_schema,
-            response_model=self.response_model,
-            responses=self.responses,
-            deprecated=self.deprecated,
-            summary=self.summary,
-            description=self.description,
-            dependencies=(*dependencies, *self.dependencies),
-        )
-        return route
+        options = self.options()
+        options["name"] = f"{name_prefix}{self.name}"
+        options["tags"] = (*tags, *(t for t in self.tags if t not in tags))
+        options["dependencies"] = (*dependencies, *self.dependencies)
+        return Route(prefix + self.path, self.endpoint, methods=self.methods, **options)
 
     def __repr__(self) -> str:
         return f"<Route {self.describe()}>"
@@ -303,135 +316,52 @@ class Router:
         endpoint: Callable[..., Any],
         *,
         methods: Iterable[str] | None = None,
-        name: str | None = None,
-        status_code: int | None = None,
-        tags: Sequence[str] = (),
-        include_in_schema: bool = True,
-        response_model: Any = None,
-        responses: Mapping[int, Any] | None = None,
-        deprecated: bool = False,
-        summary: str | None = None,
-        description: str | None = None,
-        dependencies: Sequence[Depends] = (),
+        **options: Unpack[RouteOptions],
     ) -> Route:
+        """Register `endpoint` for `path` and `methods` (default GET)."""
         self._check_open(f"add route {path!r}")
-        route = Route(
-            path,
-            endpoint,
-            methods=methods,
-            name=name,
-            status_code=status_code,
-            tags=tags,
-            include_in_schema=include_in_schema,
-            response_model=response_model,
-            responses=responses,
-            deprecated=deprecated,
-            summary=summary,
-            description=description,
-            dependencies=dependencies,
-        )
+        route = Route(path, endpoint, methods=methods, **options)
         self.routes.append(route)
         return route
 
     def route(
-        self,
-        path: str,
-        *,
-        methods: Iterable[str] | None = None,
-        name: str | None = None,
-        status_code: int | None = None,
-        tags: Sequence[str] = (),
-        include_in_schema: bool = True,
-        response_model: Any = None,
-        responses: Mapping[int, Any] | None = None,
-        deprecated: bool = False,
-        summary: str | None = None,
-        description: str | None = None,
-        dependencies: Sequence[Depends] = (),
+        self, path: str, *, methods: Iterable[str] | None = None, **options: Unpack[RouteOptions]
     ) -> Callable[[F], F]:
         """Register the decorated function for `path` and `methods` (default GET)."""
 
         def decorator(fn: F) -> F:
-            self.add_route(
-                path,
-                fn,
-                methods=methods,
-                name=name,
-                status_code=status_code,
-                tags=tags,
-                include_in_schema=include_in_schema,
-                response_model=response_model,
-                responses=responses,
-                deprecated=deprecated,
-                summary=summary,
-                description=description,
-                dependencies=dependencies,
-            )
+            self.add_route(path, fn, methods=methods, **options)
             return fn
 
         return decorator
 
-    def _method(self, method: str) -> Callable[..., Callable[[F], F]]:
-        def register(
-            path: str,
-            *,
-            name: str | None = None,
-            status_code: int | None = None,
-            tags: Sequence[str] = (),
-            include_in_schema: bool = True,
-            response_model: Any = None,
-            responses: Mapping[int, Any] | None = None,
-            deprecated: bool = False,
-            summary: str | None = None,
-            description: str | None = None,
-            dependencies: Sequence[Depends] = (),
-        ) -> Callable[[F], F]:
-            return self.route(
-                path,
-                methods=(method,),
-                name=name,
-                status_code=status_code,
-                tags=tags,
-                include_in_schema=include_in_schema,
-                response_model=response_model,
-                responses=responses,
-                deprecated=deprecated,
-                summary=summary,
-                description=description,
-                dependencies=dependencies,
-            )
-
-        register.__name__ = method.lower()
-        register.__doc__ = f"Register the decorated function for {method} requests to `path`."
-        return register
-
-    def get(self, path: str, **options: Any) -> Callable[[F], F]:
+    def get(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register the decorated function for GET (and automatic HEAD) requests to `path`."""
-        return self._method("GET")(path, **options)
+        return self.route(path, methods=("GET",), **options)
 
-    def post(self, path: str, **options: Any) -> Callable[[F], F]:
+    def post(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register the decorated function for POST requests to `path`."""
-        return self._method("POST")(path, **options)
+        return self.route(path, methods=("POST",), **options)
 
-    def put(self, path: str, **options: Any) -> Callable[[F], F]:
+    def put(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register the decorated function for PUT requests to `path`."""
-        return self._method("PUT")(path, **options)
+        return self.route(path, methods=("PUT",), **options)
 
-    def patch(self, path: str, **options: Any) -> Callable[[F], F]:
+    def patch(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register the decorated function for PATCH requests to `path`."""
-        return self._method("PATCH")(path, **options)
+        return self.route(path, methods=("PATCH",), **options)
 
-    def delete(self, path: str, **options: Any) -> Callable[[F], F]:
+    def delete(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register the decorated function for DELETE requests to `path`."""
-        return self._method("DELETE")(path, **options)
+        return self.route(path, methods=("DELETE",), **options)
 
-    def head(self, path: str, **options: Any) -> Callable[[F], F]:
+    def head(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register the decorated function for HEAD requests to `path`."""
-        return self._method("HEAD")(path, **options)
+        return self.route(path, methods=("HEAD",), **options)
 
-    def options(self, path: str, **options: Any) -> Callable[[F], F]:
+    def options(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register the decorated function for OPTIONS requests to `path`."""
-        return self._method("OPTIONS")(path, **options)
+        return self.route(path, methods=("OPTIONS",), **options)
 
     def include(self, router: Router, *, prefix: str = "") -> None:
         """Serve another router's routes here, under its prefix (and `prefix`, if given)."""
