@@ -13,19 +13,15 @@ import logging
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from typing import Any
 
-import msgspec
-
 from ._extract import (
     HandlerError,
     ParamSpec,
     _BodyReader,
     _check_json_content_type,
     _extractor,
-    _Missing,
     _qualname,
-    error_item,
     inspect_callable,
-    missing_item,
+    run_extractors,
     validation_error,
 )
 from .params import Depends
@@ -317,15 +313,7 @@ class Solver:
                 raise HandlerError(
                     f"{_qualname(dependant.fn)} reads the request but is resolved outside one"
                 )
-            for name, location, many, extract in dependant.plain:
-                try:
-                    kwargs[name] = extract(request, self.values)
-                except msgspec.ValidationError as exc:
-                    item = error_item(location, exc)
-                    item["input"] = "array" if many and item["loc"] == location else "str"
-                    errors.append(item)
-                except _Missing:
-                    errors.append(missing_item(location))
+            run_extractors(dependant.plain, request, self.values, kwargs, errors)
             if dependant.body_reader is not None:
                 _check_json_content_type(request)
                 dependant.body_reader.read(await request.body(), kwargs, errors)

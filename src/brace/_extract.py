@@ -413,6 +413,30 @@ def _extractor(spec: ParamSpec, path_index: dict[str, int], path_types: dict[str
     raise AssertionError(source)  # pragma: no cover - bodies are handled by _BodyReader
 
 
+Plain = list[tuple[str, str, bool, Extract]]
+
+
+def run_extractors(
+    plain: Plain,
+    request: Request,
+    values: Sequence[Any],
+    kwargs: dict[str, Any],
+    errors: list[dict[str, Any]],
+) -> None:
+    """Fill `kwargs` from path/query/header/cookie extractors, collecting every error."""
+    for name, location, many, extractor in plain:
+        try:
+            kwargs[name] = extractor(request, values)
+        except msgspec.ValidationError as exc:
+            # Path, query, header and cookie values arrive as text (a list of texts for
+            # repeated keys), whatever the handler asked for.
+            item = error_item(location, exc)
+            item["input"] = "array" if many and item["loc"] == location else "str"
+            errors.append(item)
+        except _Missing:
+            errors.append(missing_item(location))
+
+
 class _BodyReader:
     """Decodes and validates the JSON body once for every body parameter of a handler."""
 
@@ -537,17 +561,7 @@ def compile_params(
         request: Request, values: Sequence[Any], errors: list[dict[str, Any]]
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
-        for name, location, many, extractor in plain:
-            try:
-                kwargs[name] = extractor(request, values)
-            except msgspec.ValidationError as exc:
-                # Path, query, header and cookie values arrive as text (a list of texts for
-                # repeated keys), whatever the handler asked for.
-                item = error_item(location, exc)
-                item["input"] = "array" if many and item["loc"] == location else "str"
-                errors.append(item)
-            except _Missing:
-                errors.append(missing_item(location))
+        run_extractors(plain, request, values, kwargs, errors)
         return kwargs
 
     def new_request(scope: Scope, receive: Receive, values: Sequence[Any]) -> Request:
