@@ -105,6 +105,17 @@ def test_body_over_the_limit_without_content_length_is_413_while_streaming() -> 
     assert len(messages) == 1  # stopped reading as soon as the limit was passed
 
 
+def test_body_in_several_messages_is_joined() -> None:
+    messages = [
+        {"type": "http.request", "body": b"ab", "more_body": True},
+        {"type": "http.request", "body": b"", "more_body": True},
+        {"type": "http.request", "body": b"c", "more_body": False},
+    ]
+    sent = run_raw(echo_app(), "POST", "/body", messages)
+    assert sent[0]["status"] == 200
+    assert sent[1]["body"] == b"abc"
+
+
 def test_json_errors_are_4xx() -> None:
     with TestClient(echo_app()) as client:
         malformed = client.post(

@@ -24,7 +24,7 @@ import msgspec
 from .datastructures import parse_query
 from .errors import HTTPError
 from .params import Body, Depends, Param
-from .requests import Request
+from .requests import Request, raw_header
 from .routing import PathParam, Route
 from .types import Receive, Scope
 
@@ -518,12 +518,13 @@ def _raw_json(body: bytes) -> Any:
 
 
 def _check_json_content_type(request: Request) -> None:
-    content_type = request.headers.get("content-type")
+    content_type = raw_header(request.scope, b"content-type")
     if content_type is None:
         return  # curl and many clients omit it; the body is still parsed strictly as JSON
-    media = content_type.partition(";")[0].strip().lower()
-    if media != "application/json" and not media.endswith("+json"):
-        raise HTTPError(415, f"Expected a JSON body, got Content-Type {media!r}.")
+    media = content_type.partition(b";")[0].strip().lower()
+    if media != b"application/json" and not media.endswith(b"+json"):
+        shown = media.decode("latin-1")
+        raise HTTPError(415, f"Expected a JSON body, got Content-Type {shown!r}.")
 
 
 def compile_params(

@@ -16,7 +16,7 @@ from .types import Message, Receive, Scope
 if TYPE_CHECKING:
     from .app import App
 
-__all__ = ["Request"]
+__all__ = ["Request", "raw_header"]
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 
@@ -26,6 +26,14 @@ async def _empty_receive() -> Message:
 
 
 _json_decoder = msgspec.json.Decoder()
+
+
+def raw_header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of a header, straight from the ASGI list (for the hot path)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value  # type: ignore[no-any-return]
+    return None
 
 
 class Request:
@@ -179,21 +187,32 @@ class Request:
         if self._body is not None:
             return self._body
         limit = self.max_body_size if max_size is None else max_size
-        declared = self.headers.get("content-length")
+        declared = raw_header(self.scope, b"content-length")
         if declared is not None:
             if not declared.isdigit():
                 raise HTTPError(400, "Invalid Content-Length header.")
             if int(declared) > limit:
                 raise HTTPError(413, f"The request body is larger than {limit} bytes.")
+        if self._stream_consumed:
+            raise RuntimeError("the request body was already consumed")
+        self._stream_consumed = True
         chunks: list[bytes] = []
         size = 0
-        async for chunk in self.stream():
-            size += len(chunk)
-            if size > limit:
-                raise HTTPError(413, f"The request body is larger than {limit} bytes.")
-            chunks.append(chunk)
-        self._body = b"".join(chunks)
-        return self._body
+        while True:
+            message = await self._receive()
+            kind = message["type"]
+            if kind == "http.request":
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise HTTPError(413, f"The request body is larger than {limit} bytes.")
+                if not message.get("more_body", False):
+                    # Most bodies arrive in one message: keep it as it is, no join.
+                    self._body = b"".join((*chunks, chunk)) if chunks else chunk
+                    return self._body
+                chunks.append(chunk)
+            elif kind == "http.disconnect":
+                raise ClientDisconnect()
 
     async def json(self) -> Any:
         """The body decoded as JSON; malformed JSON answers 400, a non-JSON type 415."""
