@@ -299,7 +299,14 @@ def run_app(
     port = free_port()
     cmd = server_cmd(app, port)
     env = py_env()
-    base = {"app": app, "phase": phase, "round": rnd, "server_cmd": shlex.join(cmd)}
+    base = {
+        "app": app,
+        "phase": phase,
+        "round": rnd,
+        "server_cmd": shlex.join(cmd),
+        # brace may change while a run goes on; the report warns when it did.
+        "src": brace_fingerprint(),
+    }
     with open(logdir / f"{app}__{phase}__r{rnd}.log", "w") as log:
         proc = subprocess.Popen(
             cmd, cwd=HERE, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
@@ -458,6 +465,15 @@ def measure_startup(apps: list[str], runs: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- environment
 
 
+def brace_fingerprint() -> str:
+    """Short sha256 of brace's sources and the bench apps: which code a launch really ran."""
+    digest = hashlib.sha256()
+    for root in (HERE.parent / "src" / "brace", HERE / "apps"):
+        for f in sorted(root.rglob("*.py")):
+            digest.update(f.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def environment() -> dict[str, Any]:
     cpu = "?"
     try:
@@ -477,10 +493,6 @@ def environment() -> dict[str, Any]:
     )
     info = json.loads(subprocess.run([PY, "-c", code], capture_output=True, text=True).stdout)
     wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
-    # brace changes fast and may be uncommitted: name the exact source that was measured.
-    digest = hashlib.sha256()
-    for f in sorted((HERE.parent / "src" / "brace").rglob("*.py")):
-        digest.update(f.read_bytes())
     git = subprocess.run(
         ["git", "-C", str(HERE.parent), "log", "-1", "--format=%h"], capture_output=True, text=True
     ).stdout.strip()
@@ -500,7 +512,7 @@ def environment() -> dict[str, Any]:
         "server_cpu": SERVER_CPU,
         "load_cpu": LOAD_CPU,
         "brace_commit": (git or "no commit") + (" + uncommitted changes in src/" if dirty else ""),
-        "brace_src_sha256": digest.hexdigest()[:12],
+        "brace_src_sha256": brace_fingerprint(),
         **info,
     }
 
@@ -620,10 +632,16 @@ def make_report(data: dict[str, Any]) -> str:
         w(f"- apps: {peers}")
         if "brace_commit" in env:
             w(
-                f"- brace source: {env['brace_commit']}; sha256 of src/brace/**/*.py "
-                f"{env['brace_src_sha256']}"
+                f"- brace source: {env['brace_commit']}; sha256 of src/brace/**/*.py and "
+                f"bench/apps/*.py at the start: {env['brace_src_sha256']}"
             )
         w(f"- server pinned to CPU {env['server_cpu']}, wrk pinned to CPU {env['load_cpu']}")
+    versions = sorted({r["src"] for r in rows if r.get("src")})
+    if len(versions) > 1:
+        w(
+            f"- **warning: the sources of brace or of the apps changed during this run** "
+            f"({len(versions)} versions: {', '.join(versions)}); compare rounds with care"
+        )
     w(f"- command (from bench/): `{meta['command']}`")
     w(
         f"- per app: {meta['warmup']} s warm-up (discarded) + {meta['duration']} s measured, "
