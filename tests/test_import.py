@@ -29,3 +29,23 @@ def test_public_api_is_the_curated_all() -> None:
     for name in brace.__all__:
         assert getattr(brace, name) is not None
     assert "App" in brace.__all__ and "Request" in brace.__all__
+
+
+def test_serving_an_app_without_pydantic_models_does_not_import_pydantic() -> None:
+    code = (
+        "import sys\n"
+        "from brace import App\n"
+        "from brace.testing import TestClient\n"
+        "app = App()\n"
+        "@app.post('/items')\n"
+        "async def items(limit: int = 1, payload: dict[str, int] | None = None) -> dict:\n"
+        "    return {}\n"
+        "with TestClient(app) as client:\n"
+        "    client.post('/items', json={'a': 1})\n"
+        "    client.get('/openapi.json')\n"
+        "print('pydantic' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
