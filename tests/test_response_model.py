@@ -121,3 +121,41 @@ def test_responses_and_none_pass_through() -> None:
     with TestClient(make_app()) as client:
         assert client.get("/response").status_code == 202
         assert client.get("/none").status_code == 204
+
+
+def test_a_response_parameter_adds_headers_cookies_and_status_to_plain_data() -> None:
+    from typing import Annotated
+
+    from brace import Depends, Response
+
+    app = App()
+
+    def remember_visit(response: Response) -> None:
+        response.set_cookie("visited", "1")
+
+    @app.post("/things", dependencies=[Depends(remember_visit)])
+    async def create(response: Response) -> PublicUser:
+        response.headers["Location"] = "/things/1"
+        response.headers["X-Rate-Remaining"] = "9"
+        response.status_code = 201
+        return PublicUser(1, "thing")
+
+    @app.get("/explicit")
+    async def explicit(response: Response, flag: Annotated[bool, Depends(lambda: True)]) -> Any:
+        response.headers["X-Ignored"] = "1"
+        return JSONResponse({"explicit": flag})
+
+    with TestClient(app) as client:
+        created = client.post("/things")
+        explicit_response = client.get("/explicit")
+    assert created.status_code == 201
+    assert created.json() == {"id": 1, "name": "thing"}
+    assert created.headers["location"] == "/things/1"
+    assert created.headers["x-rate-remaining"] == "9"
+    assert "visited=1" in created.headers["set-cookie"]
+    assert created.headers["content-type"] == "application/json"
+    assert explicit_response.json() == {"explicit": True}
+    assert "x-ignored" not in explicit_response.headers
+    with TestClient(app) as client:
+        document = client.get("/openapi.json").json()
+    assert "parameters" not in document["paths"]["/things"]["post"]

@@ -26,7 +26,9 @@ from ._extract import (
 )
 from .params import Depends
 from .requests import Request
+from .responses import Response
 from .routing import PathParam
+from .types import Message, Scope, Send
 
 __all__ = [
     "AppContainer",
@@ -77,7 +79,7 @@ class Dependant:
         self.plain = [
             (s.name, s.location, s.many, _extractor(s, path_index, path_types))
             for s in specs
-            if s.source not in ("body", "depends")
+            if s.source not in ("body", "depends", "response")
         ]
         bodies = [s for s in specs if s.source == "body"]
         tag = where.replace(".", "_").replace("<", "").replace(">", "").replace(" ", "_")
@@ -277,10 +279,47 @@ class Injector:
         return DependencyScope(self)
 
 
+class ResponseParameter(Response):
+    """What a `response: Response` parameter receives: headers, cookies and a status that
+    brace adds to whatever the handler returns (plain data, not a Response)."""
+
+    def __init__(self) -> None:
+        super().__init__(None, status_code=0)  # 0: the route's status is kept
+
+    def _sends_length(self) -> bool:
+        return False
+
+    def apply(self, scope: Scope, send: Send) -> Send:
+        """A `send` that merges these headers, cookies and status into the response start."""
+        extra = self._final_headers(scope)
+        status = self.status_code
+
+        async def merged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {
+                    **message,
+                    "status": status or message["status"],
+                    "headers": [*message.get("headers", ()), *extra],
+                }
+            await send(message)
+
+        return merged
+
+
 class Solver:
     """One request's resolution state: cache, generator exits and collected errors."""
 
-    __slots__ = ("cache", "errors", "exits", "injector", "path", "path_params", "request", "values")
+    __slots__ = (
+        "cache",
+        "errors",
+        "exits",
+        "injector",
+        "path",
+        "path_params",
+        "request",
+        "response",
+        "values",
+    )
 
     def __init__(
         self,
@@ -298,6 +337,7 @@ class Solver:
         self.injector = injector
         self.path_params = path_params
         self.path = path
+        self.response: ResponseParameter | None = None
 
     async def arguments(self, dependant: Dependant) -> dict[str, Any]:
         """The keyword arguments for `dependant`, resolving its dependencies first."""
@@ -320,6 +360,10 @@ class Solver:
         for spec in dependant.specs:
             if spec.source == "request":
                 kwargs[spec.name] = request
+            elif spec.source == "response":
+                if self.response is None:
+                    self.response = ResponseParameter()
+                kwargs[spec.name] = self.response
         return kwargs
 
     async def value(self, marker: Depends, dependant: Dependant) -> Any:

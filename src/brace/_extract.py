@@ -26,6 +26,7 @@ from .datastructures import parse_query
 from .errors import HTTPError
 from .params import Body, Depends, Param
 from .requests import Request, raw_header
+from .responses import Response
 from .routing import PathParam, Route
 from .types import Receive, Scope
 
@@ -69,7 +70,7 @@ class ParamSpec:
     """What brace knows about one handler parameter (also the source for OpenAPI)."""
 
     name: str
-    source: str  # "path" | "query" | "header" | "cookie" | "body" | "request"
+    source: str  # "path" | "query" | "header" | "cookie" | "body" | "request" | "response"
     key: str  # the name on the wire: path segment, query key, header or cookie name
     annotation: Any  # the type values are validated against, constraints included
     default: Any = EMPTY
@@ -213,6 +214,10 @@ def inspect_callable(
         marker: Param | None = first
         if isinstance(base, type) and issubclass(base, Request):
             specs.append(ParamSpec(param.name, "request", param.name, base))
+            continue
+        if isinstance(base, type) and issubclass(base, Response):
+            # Headers, cookies and a status for a handler that returns plain data.
+            specs.append(ParamSpec(param.name, "response", param.name, base))
             continue
         if marker is not None:
             source = marker.source
@@ -537,7 +542,7 @@ def compile_params(
     Both are None when the handler takes no parameters."""
     where = f"handler {_qualname(fn)} for {route.path!r}"
     specs = inspect_callable(fn, where, {p.name: p for p in route.params}, route.path)
-    if not specs or any(s.source == "depends" for s in specs):
+    if not specs or any(s.source in ("depends", "response") for s in specs):
         return specs, None, None  # dependencies are resolved by the dependency plan
     param_names = route.param_names
     path_index = {name: i for i, name in enumerate(param_names)}

@@ -222,7 +222,7 @@ def _tree_params(dependant: Dependant, seen: set[tuple[str, str]], out: list[Par
             _tree_params(sub, seen, out)
     for spec in dependant.specs:
         key = (spec.source, spec.key)
-        if spec.source not in ("depends", "request") and key not in seen:
+        if spec.source not in ("depends", "request", "response") and key not in seen:
             seen.add(key)
             out.append(spec)
 
@@ -258,7 +258,7 @@ def _compile_plan(
 
         call = in_thread
 
-    if route.dependencies or any(s.source == "depends" for s in specs):
+    if route.dependencies or any(s.source in ("depends", "response") for s in specs):
         return _plan_with_dependencies(route, call, status, on_error, injector)
 
     async def plan(scope: Scope, receive: Receive, send: Send, values: Sequence[Any]) -> None:
@@ -343,6 +343,8 @@ def _plan_with_dependencies(
             await on_error(exc, scope, receive, send)
             await solver.close(exc)
             return
+        if solver.response is not None and not isinstance(result, Response):
+            send = solver.response.apply(scope, send)
         await render(result, status, scope, receive, send, on_error)
         await solver.close(None)
 
