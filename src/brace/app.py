@@ -23,11 +23,12 @@ from .errors import (
     debug_page,
     error_page,
     problem,
+    send_problem,
     wants_html,
 )
 from .handlers import Operation, Plan, compile_operation, render
 from .params import Depends
-from .requests import DEFAULT_MAX_BODY_SIZE, Request
+from .requests import DEFAULT_MAX_BODY_SIZE, Request, raw_header
 from .responses import RedirectResponse, Response
 from .routing import Lifespan, Mount, Route, Router
 from .types import ASGIApp, Message, Receive, Scope, Send
@@ -407,6 +408,13 @@ class App(Router):
         self, exc: Exception, scope: Scope, receive: Receive, send: Send
     ) -> None:
         """Turn any exception from a handler or middleware into the right response."""
+        if type(exc) is HTTPError and not self.exception_handlers:
+            accept = raw_header(scope, b"accept")
+            if (accept is None or not wants_html(accept.decode("latin-1"))) and not scope.get(
+                "brace.response_started"
+            ):
+                await send_problem(send, exc)
+                return
         if isinstance(exc, ClientDisconnect):
             return  # nobody is listening; nothing to send, nothing went wrong on our side
         if scope.get("brace.response_started"):
