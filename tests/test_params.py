@@ -26,6 +26,11 @@ class Item(msgspec.Struct):
     tags: list[str] = []
 
 
+class Node(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    children: "list[Node]" = []
+
+
 class Order(msgspec.Struct):
     items: list[Item]
     note: str | None = None
@@ -285,7 +290,7 @@ def test_struct_body_round_trip(client: TestClient) -> None:
             "Expected `float` >= 0.0",
             "int",
         ),
-        ({"items": [{"price": 1}]}, "body.items[0]", "Object missing required field `name`", None),
+        ({"items": [{"price": 1}]}, "body.items[0].name", "Field required", "missing"),
         ({"items": "nope"}, "body.items", "Expected `array`, got `str`", "str"),
         ([1, 2], "body", "Expected `object`, got `array`", "array"),
         ({"items": [{"name": "a", "price": 1e308 * 10}]}, "body.items[0].price", "", None),
@@ -400,7 +405,27 @@ def test_mixed_sources_and_errors_from_several_sources(client: TestClient) -> No
     ok = client.post("/mixed/4?verbose=1", json={"name": "a", "price": 1})
     assert ok.json() == {"n": 4, "name": "a", "verbose": True, "method": "POST"}
     bad = client.post("/mixed/4?verbose=perhaps", json={"name": "a"})
-    assert [e["loc"] for e in bad.json()["errors"]] == ["query.verbose", "body"]
+    assert [e["loc"] for e in bad.json()["errors"]] == ["query.verbose", "body.price"]
+
+
+def test_every_error_in_a_body_is_listed(client: TestClient) -> None:
+    order = {
+        "items": [
+            {"name": "ok", "price": 1},
+            {"name": "", "price": -1, "tags": "x"},
+            {"price": "free"},
+        ],
+        "note": 5,
+    }
+    response = client.post("/orders", json=order)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"loc": "body.items[1].price", "msg": "Expected `float` >= 0.0", "input": "int"},
+        {"loc": "body.items[1].tags", "msg": "Expected `array`, got `str`", "input": "str"},
+        {"loc": "body.items[2].name", "msg": "Field required", "input": "missing"},
+        {"loc": "body.items[2].price", "msg": "Expected `float`, got `str`", "input": "str"},
+        {"loc": "body.note", "msg": "Expected `str | null`, got `int`", "input": "int"},
+    ]
 
 
 def _compile(handler: Any, path: str = "/x") -> None:
@@ -435,3 +460,21 @@ def test_startup_errors_name_the_parameter() -> None:
             _compile(handler)
         assert "parameter 'a'" in str(info.value)
         assert handler.__name__ in str(info.value)
+
+
+def test_errors_in_recursive_models_are_all_listed() -> None:
+    app = App()
+
+    @app.post("/tree")
+    async def tree(root: Node) -> int:
+        return len(root.children)
+
+    document = {"name": 1, "children": [{"name": "ok"}, {"name": 2, "colour": "red"}]}
+    with TestClient(app) as client:
+        response = client.post("/tree", json=document)
+    assert response.status_code == 422
+    assert [e["loc"] for e in response.json()["errors"]] == [
+        "body.name",
+        "body.children[1].name",
+        "body.children[1].colour",
+    ]

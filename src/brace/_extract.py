@@ -8,6 +8,7 @@ no signature inspection and no type-hint resolution on the hot path.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import re
 import sys
@@ -331,6 +332,102 @@ def error_item(location: str, exc: msgspec.ValidationError, raw: Any = _MISSING)
     return item
 
 
+_MAX_DEPTH = 64
+Walker = Callable[[Any, str, list[dict[str, Any]], int], None]
+
+
+def body_errors(value: Any, annotation: Any, location: str, out: list[dict[str, Any]]) -> None:
+    """Every validation error in a decoded JSON document, with its location (error path only:
+    it runs after msgspec rejected the body, to list all problems instead of the first)."""
+    _walker(annotation)(value, location, out, 0)
+
+
+def _walker(annotation: Any) -> Walker:
+    """A checker for one type, built once per type: the error path stays cheap."""
+    try:
+        return _cached_walker(annotation)
+    except TypeError:  # an unhashable annotation: build it each time rather than fail
+        return _build_walker(annotation)
+
+
+@functools.cache
+def _cached_walker(annotation: Any) -> Walker:
+    return _build_walker(annotation)
+
+
+def _build_walker(annotation: Any) -> Walker:
+    base, extras = _split_annotated(annotation)
+    inner, optional = _unwrap_optional(base)
+
+    def leaf(value: Any, location: str, out: list[dict[str, Any]], depth: int) -> None:
+        try:
+            msgspec.convert(value, annotation, strict=False)
+        except msgspec.ValidationError as exc:
+            out.append(error_item(location, exc, value))
+
+    if extras:
+        return leaf
+    if isinstance(inner, type) and (
+        issubclass(inner, msgspec.Struct)
+        or dataclasses.is_dataclass(inner)
+        or typing.is_typeddict(inner)
+    ):
+        cls = inner
+
+        def model(value: Any, location: str, out: list[dict[str, Any]], depth: int) -> None:
+            if value is None and optional:
+                return
+            if not isinstance(value, dict) or depth >= _MAX_DEPTH:
+                leaf(value, location, out, depth)
+                return
+            fields, forbid_unknown = _object_fields(cls)
+            for key, required, field_type in fields:
+                if key not in value:
+                    if required:
+                        out.append(missing_item(f"{location}.{key}"))
+                    continue
+                # Looked up per call, not captured: models may refer to themselves.
+                _walker(field_type)(value[key], f"{location}.{key}", out, depth + 1)
+            if forbid_unknown:
+                known = {key for key, _, _ in fields}
+                for key in value:
+                    if key not in known:
+                        out.append(
+                            {
+                                "loc": f"{location}.{key}",
+                                "msg": f"Object contains unknown field `{key}`",
+                                "input": _kind(value[key]),
+                            }
+                        )
+
+        return model
+    if typing.get_origin(inner) is list:
+        (item_type,) = typing.get_args(inner) or (Any,)
+
+        def items(value: Any, location: str, out: list[dict[str, Any]], depth: int) -> None:
+            if value is None and optional:
+                return
+            if not isinstance(value, list) or depth >= _MAX_DEPTH:
+                leaf(value, location, out, depth)
+                return
+            check = _walker(item_type)
+            for index, item in enumerate(value):
+                check(item, f"{location}[{index}]", out, depth + 1)
+
+        return items
+    return leaf
+
+
+@functools.cache
+def _object_fields(cls: type) -> tuple[tuple[tuple[str, bool, Any], ...], bool]:
+    """(JSON name, required, annotation) for each field of a model, and whether unknown fields
+    are refused; cached, since resolving type hints is slow."""
+    info: Any = msgspec.inspect.type_info(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
+    fields = tuple((f.encode_name, f.required, hints[f.name]) for f in info.fields)
+    return fields, bool(getattr(info, "forbid_unknown_fields", False))
+
+
 def missing_item(location: str) -> dict[str, Any]:
     return {"loc": location, "msg": "Field required", "input": "missing"}
 
@@ -482,7 +579,12 @@ class _BodyReader:
         try:
             value = self.decoder.decode(body)
         except msgspec.ValidationError as exc:
-            errors.append(error_item("body", exc, _raw_json(body)))
+            # msgspec stops at the first problem; walk the document to report all of them.
+            raw = _raw_json(body)
+            found: list[dict[str, Any]] = []
+            if raw is not _MISSING:
+                body_errors(raw, self.target, "body", found)
+            errors.extend(found or [error_item("body", exc, raw)])
             return
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise HTTPError(400, f"Malformed JSON: {exc}") from None
