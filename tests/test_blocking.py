@@ -54,3 +54,25 @@ def test_awaiting_handlers_and_sync_handlers_are_not_reported(
 def test_detector_is_off_outside_debug() -> None:
     assert App().blocking_detector is None
     assert App(debug=True).blocking_detector is not None
+
+
+def test_blocking_dependency_is_reported(caplog: pytest.LogCaptureFixture) -> None:
+    from typing import Annotated
+
+    from brace import Depends
+
+    app = App(debug=True, blocking_threshold=0.05)
+
+    def slow_settings() -> dict[str, int]:
+        time.sleep(0.3)  # a sync dependency runs on the loop
+        return {"limit": 1}
+
+    @app.get("/with-dependency")
+    async def uses_it(settings: Annotated[dict[str, int], Depends(slow_settings)]) -> int:
+        return settings["limit"]
+
+    with TestClient(app) as client:
+        assert client.get("/with-dependency").text == "1"
+    messages = [r.getMessage() for r in caplog.records if r.name == "brace.blocking"]
+    assert len(messages) == 1
+    assert "dependency" in messages[0] and "slow_settings" in messages[0]

@@ -90,7 +90,7 @@ class BlockingDetector:
                 inner = f"{innermost.f_code.co_filename}:{innermost.f_lineno}"
                 detail = "" if inner == where else f" (innermost frame {inner})"
                 logger.warning(
-                    "Handler %s has blocked the event loop for %.0f ms at %s%s. "
+                    "%s has blocked the event loop for %.0f ms at %s%s. "
                     "Use `await` for I/O, or make it a plain `def` so it runs in a thread.",
                     description,
                     stalled * 1000,

@@ -247,6 +247,8 @@ class Injector:
         self.overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.container = AppContainer()
         self.app_scoped: list[Dependant] = []
+        # Every dependency function and where it is used (the debug blocking detector).
+        self.functions: dict[Callable[..., Any], str] = {}
         self._compiled_overrides: dict[tuple[Any, str], Dependant] = {}
 
     def resolve_override(

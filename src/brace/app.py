@@ -194,6 +194,12 @@ class App(Router):
                 code = getattr(inspect.unwrap(route.endpoint), "__code__", None)
                 if code is not None and inspect.iscoroutinefunction(route.endpoint):
                     self.blocking_detector.watch(code, route.describe())
+        if self.blocking_detector is not None:
+            # Dependencies run on the event loop, sync ones included: watch them too.
+            for fn, description in self._injector.functions.items():
+                code = getattr(inspect.unwrap(fn), "__code__", None)
+                if code is not None:
+                    self.blocking_detector.watch(code, description)
         for endpoint in matcher.iter_endpoints():
             get = endpoint.methods.get("GET")
             if get is not None and "HEAD" not in endpoint.methods:

@@ -350,4 +350,11 @@ def _plan_with_dependencies(
 
     params: list[ParamSpec] = []
     _tree_params(dependant, set(), params)
+    _record_functions(dependant, route, injector.functions)
     return plan, params
+
+
+def _record_functions(dependant: Dependant, route: Route, found: dict[Any, str]) -> None:
+    for _, _marker, sub in dependant.subs:
+        found.setdefault(sub.fn, f"dependency {_qualname(sub.fn)} of {route.describe()}")
+        _record_functions(sub, route, found)
