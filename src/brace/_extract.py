@@ -332,6 +332,18 @@ def error_item(location: str, exc: msgspec.ValidationError, raw: Any = _MISSING)
     return item
 
 
+def has_model(annotation: Any) -> bool:
+    """Whether a type contains a model (Struct, dataclass, TypedDict, pydantic) anywhere."""
+    if isinstance(annotation, type):
+        return (
+            issubclass(annotation, msgspec.Struct)
+            or dataclasses.is_dataclass(annotation)
+            or typing.is_typeddict(annotation)
+            or _is_pydantic_model(annotation)
+        )
+    return any(has_model(arg) for arg in typing.get_args(annotation))
+
+
 _MAX_DEPTH = 64
 Walker = Callable[[Any, str, list[dict[str, Any]], int], None]
 
@@ -401,7 +413,9 @@ def _build_walker(annotation: Any) -> Walker:
                         )
 
         return model
-    if typing.get_origin(inner) is list:
+    if typing.get_origin(inner) is list and has_model(inner):
+        # Only lists of models are walked item by item; msgspec already names the index of
+        # a bad scalar item (`tags[3]`), so those lists are checked in one call.
         (item_type,) = typing.get_args(inner) or (Any,)
 
         def items(value: Any, location: str, out: list[dict[str, Any]], depth: int) -> None:

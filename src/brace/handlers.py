@@ -23,6 +23,7 @@ from ._extract import (
     ParamSpec,
     _is_pydantic_model,
     compile_params,
+    has_model,
 )
 from .requests import Request
 from .responses import Response, json_encoder
@@ -158,22 +159,10 @@ def _declared_response(route: Route) -> Any:
         return None
 
 
-def _has_model(annotation: Any) -> bool:
-    """Whether a type contains a model (Struct, dataclass, TypedDict, pydantic) anywhere."""
-    if isinstance(annotation, type):
-        return (
-            issubclass(annotation, msgspec.Struct)
-            or dataclasses.is_dataclass(annotation)
-            or typing.is_typeddict(annotation)
-            or _is_pydantic_model(annotation)
-        )
-    return any(_has_model(arg) for arg in typing.get_args(annotation))
-
-
 def response_filter(declared: Any, where: str) -> Callable[[Any], Any] | None:
     """A function that reduces a return value to the declared type, so a field that is not
     declared never leaks; None when the declared type needs no filtering (dict, str...)."""
-    if declared is None or not _has_model(declared):
+    if declared is None or not has_model(declared):
         return None  # dict[str, int], list[str]...: nothing undeclared can hide in those
     if _is_pydantic_model(declared):
         model = declared
