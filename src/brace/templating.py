@@ -1,0 +1,126 @@
+"""Jinja2 templates for brace: autoescaped HTML with `request`, `url_for` and `static_url`.
+
+Needs the `templates` extra (`pip install "brace[templates]"`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from os import PathLike
+from typing import Any
+
+try:
+    import jinja2
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError('brace.templating needs Jinja2: pip install "brace[templates]"') from exc
+
+from .requests import Request
+from .responses import HTMLResponse
+
+__all__ = ["Templates"]
+
+ContextProcessor = Callable[[Request], Mapping[str, Any]]
+AUTOESCAPED = ("html", "htm", "xml", "svg", "xhtml")
+
+
+class Templates:
+    """A Jinja2 environment wired to brace: `templates.render(request, "page.html", {...})`."""
+
+    def __init__(
+        self,
+        directory: str | PathLike[str] | Sequence[str | PathLike[str]],
+        *,
+        auto_reload: bool | None = None,
+        context_processors: Sequence[ContextProcessor] = (),
+        **environment_options: Any,
+    ) -> None:
+        """`auto_reload=None` follows the app's debug flag at the first render."""
+        self._auto_reload = auto_reload
+        self.context_processors = list(context_processors)
+        environment_options.setdefault(
+            "autoescape", jinja2.select_autoescape(AUTOESCAPED, default_for_string=True)
+        )
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(directory),
+            auto_reload=bool(auto_reload),
+            **environment_options,
+        )
+        self.env.globals["url_for"] = _url_for
+        self.env.globals["static_url"] = _static_url
+
+    def _context(self, request: Request, context: Mapping[str, Any] | None) -> dict[str, Any]:
+        if self._auto_reload is None:
+            # Debug apps re-read changed templates; production compiles each template once.
+            self.env.auto_reload = bool(getattr(request.scope.get("app"), "debug", False))
+            self._auto_reload = self.env.auto_reload
+        values: dict[str, Any] = {"request": request}
+        for processor in self.context_processors:
+            values.update(processor(request))
+        if context:
+            values.update(context)
+        return values
+
+    def get_template(self, name: str) -> jinja2.Template:
+        return self.env.get_template(name)
+
+    def render(
+        self,
+        request: Request,
+        name: str,
+        context: Mapping[str, Any] | None = None,
+        *,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        block: str | None = None,
+    ) -> HTMLResponse:
+        """Render a template (or only one of its blocks, for partial page updates)."""
+        return HTMLResponse(
+            self.render_string(request, name, context, block=block), status, headers
+        )
+
+    async def render_async(
+        self,
+        request: Request,
+        name: str,
+        context: Mapping[str, Any] | None = None,
+        *,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        block: str | None = None,
+    ) -> HTMLResponse:
+        """Like `render`, in a worker thread: big pages do not hold the event loop."""
+        values = self._context(request, context)
+        text = await asyncio.to_thread(self._render, name, values, block)
+        return HTMLResponse(text, status, headers)
+
+    def render_string(
+        self,
+        request: Request,
+        name: str,
+        context: Mapping[str, Any] | None = None,
+        *,
+        block: str | None = None,
+    ) -> str:
+        return self._render(name, self._context(request, context), block)
+
+    def _render(self, name: str, values: dict[str, Any], block: str | None) -> str:
+        template = self.env.get_template(name)
+        if block is None:
+            return template.render(values)
+        render_block = template.blocks.get(block)
+        if render_block is None:
+            raise LookupError(f"template {name!r} has no block {block!r}")
+        return "".join(render_block(template.new_context(values)))
+
+
+@jinja2.pass_context
+def _url_for(context: Any, name: str, /, **params: Any) -> str:
+    request: Request = context["request"]
+    return request.url_for(name, **params)
+
+
+@jinja2.pass_context
+def _static_url(context: Any, path: str, name: str = "static") -> str:
+    request: Request = context["request"]
+    return request.url_for(name, path=path)
