@@ -147,6 +147,17 @@ class Request:
         return State(values)
 
     @property
+    def session(self) -> dict[str, Any]:
+        """The session (`brace.sessions.SessionMiddleware` must be installed)."""
+        try:
+            return self.scope["session"]  # type: ignore[no-any-return]
+        except KeyError:
+            raise RuntimeError(
+                "request.session needs brace.sessions.SessionMiddleware: "
+                "app.add_middleware(SessionMiddleware, secret_key=...)"
+            ) from None
+
+    @property
     def app(self) -> App:
         return self.scope["app"]  # type: ignore[no-any-return]
 

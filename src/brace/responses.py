@@ -55,6 +55,45 @@ def _debug_of(scope: Scope) -> bool:
     return bool(getattr(app, "debug", False))
 
 
+def cookie_header(
+    key: str,
+    value: str,
+    *,
+    max_age: int | None = None,
+    expires: datetime | str | int | None = None,
+    path: str = "/",
+    domain: str | None = None,
+    secure: bool | None = None,
+    httponly: bool = True,
+    samesite: str | None = "lax",
+    debug: bool = False,
+) -> bytes:
+    """One Set-Cookie value; `secure=None` means Secure unless the app is in debug mode."""
+    cookie: SimpleCookie = SimpleCookie()
+    cookie[key] = value
+    morsel = cookie[key]
+    morsel["path"] = path
+    if max_age is not None:
+        morsel["max-age"] = max_age
+    if isinstance(expires, datetime):
+        morsel["expires"] = format_datetime(expires, usegmt=True)
+    elif expires is not None:
+        morsel["expires"] = expires
+    if domain:
+        morsel["domain"] = domain
+    if secure is None:
+        secure = not debug
+    if samesite and samesite.lower() == "none":
+        secure = True  # browsers reject SameSite=None without Secure
+    if secure:
+        morsel["secure"] = True
+    if httponly:
+        morsel["httponly"] = True
+    if samesite:
+        morsel["samesite"] = samesite.capitalize()
+    return morsel.OutputString().encode("latin-1")
+
+
 class Response:
     """Bytes or text with a status and headers; the base of every other response."""
 
@@ -167,31 +206,7 @@ class Response:
 
     def _cookie_headers(self, debug: bool) -> Iterator[tuple[bytes, bytes]]:
         for key, opts in self._cookies:
-            cookie: SimpleCookie = SimpleCookie()
-            cookie[key] = opts["value"]
-            morsel = cookie[key]
-            morsel["path"] = opts["path"]
-            if opts["max_age"] is not None:
-                morsel["max-age"] = opts["max_age"]
-            expires = opts["expires"]
-            if isinstance(expires, datetime):
-                morsel["expires"] = format_datetime(expires, usegmt=True)
-            elif expires is not None:
-                morsel["expires"] = expires
-            if opts["domain"]:
-                morsel["domain"] = opts["domain"]
-            secure = opts["secure"]
-            if secure is None:
-                secure = not debug
-            if opts["samesite"] and opts["samesite"].lower() == "none":
-                secure = True  # browsers reject SameSite=None without Secure
-            if secure:
-                morsel["secure"] = True
-            if opts["httponly"]:
-                morsel["httponly"] = True
-            if opts["samesite"]:
-                morsel["samesite"] = opts["samesite"].capitalize()
-            yield b"set-cookie", morsel.OutputString().encode("latin-1")
+            yield b"set-cookie", cookie_header(key, debug=debug, **opts)
 
     def _final_headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
         if not self._cookies:

@@ -1,0 +1,129 @@
+"""Sessions: `request.session`, kept in a signed cookie (default), in memory, or in Redis.
+
+`app.add_middleware(SessionMiddleware, secret_key="...")`. Tampered, expired or unreadable
+cookies give an empty session, never an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from ..requests import raw_header
+from ..responses import cookie_header
+from ..types import ASGIApp, Message, Receive, Scope, Send
+from ._backends import SessionBackend, backend_for
+from ._session import Session, new_session_id
+from ._signing import Signer
+
+__all__ = ["Session", "SessionBackend", "SessionMiddleware", "Signer"]
+
+
+def _cookie_value(scope: Scope, name: str) -> str | None:
+    header = raw_header(scope, b"cookie")
+    if header is None:
+        return None
+    prefix = name + "="
+    for part in header.decode("latin-1").split(";"):
+        part = part.strip()
+        if part.startswith(prefix):
+            return part[len(prefix) :].strip('"')
+    return None
+
+
+class SessionMiddleware:
+    """Loads the session before the app runs and saves it when the response starts."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        secret_key: str | Sequence[str],
+        *,
+        backend: str = "cookie",
+        cookie_name: str = "session",
+        max_age: int = 14 * 24 * 3600,
+        path: str = "/",
+        domain: str | None = None,
+        same_site: Literal["lax", "strict", "none"] = "lax",
+        https_only: bool | None = None,
+        max_cookie_size: int = 4000,
+    ) -> None:
+        """`secret_key` may be a list: the first signs, all verify (key rotation).
+        `https_only=None` marks the cookie Secure unless the app runs in debug mode."""
+        self.app = app
+        self.signer = Signer(secret_key)
+        self.backend = backend_for(backend, self.signer, max_age)
+        self.cookie_name = cookie_name
+        self.max_age = max_age
+        self.path = path
+        self.domain = domain
+        self.same_site = same_site
+        self.https_only = https_only
+        self.max_cookie_size = max_cookie_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, self._closing_on_shutdown(send))
+            return
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        cookie = _cookie_value(scope, self.cookie_name)
+        loaded = await self.backend.load(cookie) if cookie else None
+        session = Session(loaded[1], loaded[0]) if loaded else Session()
+        had_cookie = cookie is not None
+        scope["session"] = session
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and session.modified:
+                header = await self._cookie_for(scope, session, had_cookie)
+                if header is not None:
+                    message = {**message, "headers": [*message.get("headers", ()), header]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+    def _closing_on_shutdown(self, send: Send) -> Send:
+        """Close the backend's connections (Redis) once the app has shut down."""
+
+        async def send_and_close(message: Message) -> None:
+            if message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+                await self.backend.close()
+            await send(message)
+
+        return send_and_close
+
+    async def _cookie_for(
+        self, scope: Scope, session: Session, had_cookie: bool
+    ) -> tuple[bytes, bytes] | None:
+        if session.replaced_id is not None:
+            await self.backend.delete(session.replaced_id)
+        debug = bool(getattr(scope.get("app"), "debug", False))
+        secure = self.https_only
+        options: dict[str, Any] = {
+            "path": self.path,
+            "domain": self.domain,
+            "secure": secure,
+            "samesite": self.same_site,
+            "debug": debug,
+        }
+        if not session:
+            if session.id is not None:
+                await self.backend.delete(session.id)
+            if not had_cookie:
+                return None
+            return b"set-cookie", cookie_header(
+                self.cookie_name, "", max_age=0, expires=0, **options
+            )
+        if session.id is None:
+            session.id = new_session_id()
+        value = await self.backend.save(session.id, dict(session))
+        if len(value) > self.max_cookie_size:
+            raise ValueError(
+                f"the session cookie would be {len(value)} bytes, over the "
+                f"{self.max_cookie_size}-byte limit browsers keep: store less in the session, "
+                "or use a server-side backend (memory, redis://)"
+            )
+        return b"set-cookie", cookie_header(
+            self.cookie_name, value, max_age=self.max_age, **options
+        )
