@@ -48,6 +48,7 @@ class Templates:
         )
         self.env.globals["url_for"] = _url_for
         self.env.globals["static_url"] = _static_url
+        self.env.globals["get_flashed_messages"] = _get_flashed_messages
 
     def _context(self, request: Request, context: Mapping[str, Any] | None) -> dict[str, Any]:
         if self._auto_reload is None:
@@ -124,3 +125,13 @@ def _url_for(context: Any, name: str, /, **params: Any) -> str:
 def _static_url(context: Any, path: str, name: str = "static") -> str:
     request: Request = context["request"]
     return request.url_for(name, path=path)
+
+
+@jinja2.pass_context
+def _get_flashed_messages(context: Any, **options: Any) -> list[Any]:
+    from .sessions import get_flashed_messages  # sessions are optional: only when used
+
+    request: Request = context["request"]
+    if "session" not in request.scope:
+        return []
+    return get_flashed_messages(request, **options)

@@ -13,10 +13,18 @@ from ..requests import raw_header
 from ..responses import cookie_header
 from ..types import ASGIApp, Message, Receive, Scope, Send
 from ._backends import SessionBackend, backend_for
+from ._flash import flash, get_flashed_messages
 from ._session import Session, new_session_id
 from ._signing import Signer
 
-__all__ = ["Session", "SessionBackend", "SessionMiddleware", "Signer"]
+__all__ = [
+    "Session",
+    "SessionBackend",
+    "SessionMiddleware",
+    "Signer",
+    "flash",
+    "get_flashed_messages",
+]
 
 
 def _cookie_value(scope: Scope, name: str) -> str | None:
