@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -11,6 +11,8 @@ import pytest
 from brace.middleware import HTTPSRedirectMiddleware
 from brace.testing import TestClient
 from brace.types import ASGIApp, Message, Receive, Scope, Send
+
+RunRaw = Callable[[ASGIApp, Scope], list[Message]]  # the `run_raw` fixture (conftest.py)
 
 
 class Hello:
@@ -37,22 +39,6 @@ def fetch(
 ) -> httpx.Response:
     with TestClient(app, base_url=base_url) as client:
         return client.request(method, url, **kwargs)
-
-
-def run_raw(app: ASGIApp, scope: Scope) -> list[Message]:
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        return {"type": "websocket.connect"}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    async def go() -> None:
-        await app(scope, receive, send)
-
-    asyncio.run(go())
-    return sent
 
 
 def ws_scope(host: bytes = b"example.com", **extra: Any) -> Scope:
@@ -124,7 +110,7 @@ def test_hostile_host_headers_get_400(host: str) -> None:
     assert inner.calls == 0
 
 
-def test_two_host_headers_get_400_not_a_fallback() -> None:
+def test_two_host_headers_get_400_not_a_fallback(run_raw: RunRaw) -> None:
     scope: Scope = {
         "type": "http",
         "scheme": "http",
@@ -145,7 +131,7 @@ def test_encoded_crlf_in_path_stays_encoded() -> None:
     assert "set-cookie" not in response.headers
 
 
-def test_path_without_raw_path_is_percent_encoded() -> None:
+def test_path_without_raw_path_is_percent_encoded(run_raw: RunRaw) -> None:
     scope: Scope = {
         "type": "http",
         "scheme": "http",
@@ -159,7 +145,7 @@ def test_path_without_raw_path_is_percent_encoded() -> None:
     assert dict(start["headers"])[b"location"] == b"https://example.com/api/caf%C3%A9%0D%0A"
 
 
-def test_missing_host_falls_back_to_the_server_address() -> None:
+def test_missing_host_falls_back_to_the_server_address(run_raw: RunRaw) -> None:
     scope: Scope = {
         "type": "http",
         "scheme": "http",
@@ -177,7 +163,7 @@ def test_missing_host_falls_back_to_the_server_address() -> None:
     assert start["status"] == 400
 
 
-def test_websocket_is_redirected_when_the_server_supports_http_responses() -> None:
+def test_websocket_is_redirected_when_the_server_supports_http_responses(run_raw: RunRaw) -> None:
     inner = Hello()
     scope = ws_scope(extensions={"websocket.http.response": {}})
     messages = run_raw(HTTPSRedirectMiddleware(inner), scope)
@@ -187,24 +173,24 @@ def test_websocket_is_redirected_when_the_server_supports_http_responses() -> No
     assert inner.calls == 0
 
 
-def test_websocket_is_refused_when_the_server_cannot_redirect() -> None:
+def test_websocket_is_refused_when_the_server_cannot_redirect(run_raw: RunRaw) -> None:
     inner = Hello()
     messages = run_raw(HTTPSRedirectMiddleware(inner), ws_scope())
     assert messages == [{"type": "websocket.close", "code": 1008}]
     assert inner.calls == 0
 
 
-def test_websocket_with_bad_host_is_closed() -> None:
+def test_websocket_with_bad_host_is_closed(run_raw: RunRaw) -> None:
     messages = run_raw(HTTPSRedirectMiddleware(Hello()), ws_scope(host=b"bad host"))
     assert messages == [{"type": "websocket.close", "code": 1008}]
 
 
-def test_wss_passes_through() -> None:
+def test_wss_passes_through(run_raw: RunRaw) -> None:
     messages = run_raw(HTTPSRedirectMiddleware(Hello()), {**ws_scope(), "scheme": "wss"})
     assert messages == [{"type": "websocket.accept"}]
 
 
-def test_lifespan_passes_straight_through() -> None:
+def test_lifespan_passes_straight_through(run_raw: RunRaw) -> None:
     seen: list[Scope] = []
 
     async def inner(scope: Scope, receive: Receive, send: Send) -> None:

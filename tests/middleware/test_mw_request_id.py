@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -13,6 +13,8 @@ from brace.middleware import RequestIDMiddleware
 from brace.middleware.request_id import SCOPE_KEY
 from brace.testing import TestClient
 from brace.types import ASGIApp, Message, Receive, Scope, Send
+
+RunRaw = Callable[[ASGIApp, Scope], list[Message]]  # the `run_raw` fixture (conftest.py)
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
 
@@ -114,30 +116,14 @@ def test_bad_header_name_fails_loudly(name: str) -> None:
         RequestIDMiddleware(EchoID(), header_name=name)
 
 
-def run_raw(app: ASGIApp, scope: Scope) -> list[Message]:
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        return {"type": "websocket.connect"}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    async def go() -> None:
-        await app(scope, receive, send)
-
-    asyncio.run(go())
-    return sent
-
-
-def test_websocket_handshake_carries_the_id() -> None:
+def test_websocket_handshake_carries_the_id(run_raw: RunRaw) -> None:
     scope: Scope = {"type": "websocket", "headers": [(b"x-request-id", b"ws-1")]}
     messages = run_raw(RequestIDMiddleware(EchoID()), scope)
     assert messages == [{"type": "websocket.accept", "headers": [(b"x-request-id", b"ws-1")]}]
     assert scope[SCOPE_KEY] == "ws-1"
 
 
-def test_lifespan_passes_straight_through() -> None:
+def test_lifespan_passes_straight_through(run_raw: RunRaw) -> None:
     seen: list[Scope] = []
 
     async def inner(scope: Scope, receive: Receive, send: Send) -> None:
@@ -149,7 +135,7 @@ def test_lifespan_passes_straight_through() -> None:
     assert SCOPE_KEY not in scope
 
 
-def test_id_is_visible_to_outer_layers_through_the_shared_scope() -> None:
+def test_id_is_visible_to_outer_layers_through_the_shared_scope(run_raw: RunRaw) -> None:
     # The core's error handler wraps the stack and reads the key after the call fails.
     async def failing(scope: Scope, receive: Receive, send: Send) -> None:
         raise RuntimeError("boom")

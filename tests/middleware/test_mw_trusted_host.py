@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -11,6 +11,8 @@ import pytest
 from brace.middleware import TrustedHostMiddleware
 from brace.testing import TestClient
 from brace.types import ASGIApp, Message, Receive, Scope, Send
+
+RunRaw = Callable[[ASGIApp, Scope], list[Message]]  # the `run_raw` fixture (conftest.py)
 
 
 class Hello:
@@ -35,22 +37,6 @@ def fetch(app: ASGIApp, url: str = "/", host: str | None = None, **kwargs: Any) 
 
     with TestClient(app, base_url="http://testserver") as client:
         return client.get(url, headers=headers, **kwargs)
-
-
-def run_raw(app: ASGIApp, scope: Scope) -> list[Message]:
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        return {"type": "websocket.connect"}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    async def go() -> None:
-        await app(scope, receive, send)
-
-    asyncio.run(go())
-    return sent
 
 
 def raw_scope(headers: list[tuple[bytes, bytes]], scope_type: str = "http") -> Scope:
@@ -97,7 +83,7 @@ def test_allowed_hosts(host: str) -> None:
     assert inner.calls == 1
 
 
-def test_default_allows_everything_even_without_host() -> None:
+def test_default_allows_everything_even_without_host(run_raw: RunRaw) -> None:
     inner = Hello()
     app = TrustedHostMiddleware(inner)
     assert fetch(app, host="evil.com").status_code == 200
@@ -151,7 +137,7 @@ def test_wildcard_does_not_match_the_bare_domain() -> None:
     assert_invalid(fetch(app, host="example.com"))
 
 
-def test_missing_host_is_refused_unless_star() -> None:
+def test_missing_host_is_refused_unless_star(run_raw: RunRaw) -> None:
     inner = Hello()
     messages = run_raw(TrustedHostMiddleware(inner, allowed_hosts=["example.com"]), raw_scope([]))
     assert messages[0]["status"] == 400
@@ -159,7 +145,7 @@ def test_missing_host_is_refused_unless_star() -> None:
     assert inner.calls == 0
 
 
-def test_two_host_headers_are_refused() -> None:
+def test_two_host_headers_are_refused(run_raw: RunRaw) -> None:
     headers = [(b"host", b"example.com"), (b"host", b"example.com")]
     app = TrustedHostMiddleware(Hello(), allowed_hosts=["example.com"])
     assert run_raw(app, raw_scope(headers))[0]["status"] == 400
@@ -211,7 +197,7 @@ def test_no_redirect_for_unrelated_hosts() -> None:
 # --- websocket and lifespan ---------------------------------------------------------------
 
 
-def test_websocket_with_bad_host_is_closed_before_the_app_runs() -> None:
+def test_websocket_with_bad_host_is_closed_before_the_app_runs(run_raw: RunRaw) -> None:
     inner = Hello()
     app = TrustedHostMiddleware(inner, allowed_hosts=["example.com"])
     messages = run_raw(app, raw_scope([(b"host", b"evil.com")], "websocket"))
@@ -219,13 +205,13 @@ def test_websocket_with_bad_host_is_closed_before_the_app_runs() -> None:
     assert inner.calls == 0
 
 
-def test_websocket_with_good_host_reaches_the_app() -> None:
+def test_websocket_with_good_host_reaches_the_app(run_raw: RunRaw) -> None:
     app = TrustedHostMiddleware(Hello(), allowed_hosts=["example.com"])
     messages = run_raw(app, raw_scope([(b"host", b"example.com")], "websocket"))
     assert messages == [{"type": "websocket.accept"}]
 
 
-def test_lifespan_passes_straight_through() -> None:
+def test_lifespan_passes_straight_through(run_raw: RunRaw) -> None:
     seen: list[Scope] = []
 
     async def inner(scope: Scope, receive: Receive, send: Send) -> None:
