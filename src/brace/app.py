@@ -414,13 +414,6 @@ class App(Router):
         self, exc: Exception, scope: Scope, receive: Receive, send: Send
     ) -> None:
         """Turn any exception from a handler or middleware into the right response."""
-        if type(exc) is HTTPError and not self.exception_handlers:
-            accept = raw_header(scope, b"accept")
-            if (accept is None or not wants_html(accept.decode("latin-1"))) and not scope.get(
-                "brace.response_started"
-            ):
-                await send_problem(send, exc)
-                return
         if isinstance(exc, ClientDisconnect):
             return  # nobody is listening; nothing to send, nothing went wrong on our side
         if scope.get("brace.response_started"):
@@ -442,20 +435,18 @@ class App(Router):
     async def _fallback_error(
         self, exc: Exception, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        response = self.error_response(exc, scope)
         try:
-            await response(scope, receive, send)
+            if isinstance(exc, HTTPError) and not self._wants_html(scope):
+                # The usual API error (invalid input): sent without building a Response.
+                await send_problem(send, exc)
+                return
+            await self.error_response(exc, scope)(scope, receive, send)
         except Exception:  # pragma: no cover - the client or a middleware broke the channel
             logger.debug("could not send the error response", exc_info=True)
 
     def error_response(self, exc: Exception, scope: Scope) -> Response:
         """The default answer for an exception, chosen for the client (HTML or problem+json)."""
-        accept = ""
-        for key, value in scope.get("headers", ()):
-            if key == b"accept":
-                accept = value.decode("latin-1")
-                break
-        html = wants_html(accept)
+        html = self._wants_html(scope)
         if isinstance(exc, HTTPError):
             if html:
                 return error_page(exc, scope.get("brace.request_id"))
@@ -470,6 +461,11 @@ class App(Router):
         if html:
             return error_page(error, rid)
         return problem(error)
+
+    @staticmethod
+    def _wants_html(scope: Scope) -> bool:
+        accept = raw_header(scope, b"accept")
+        return accept is not None and wants_html(accept.decode("latin-1"))
 
     def _log_unhandled(self, exc: BaseException, scope: Scope) -> str:
         rid = request_id_of(scope)
