@@ -87,13 +87,6 @@ class Dependant:
         self.subs = subs
         self.needs_request = bool(self.plain) or self.body_reader is not None
 
-    @property
-    def reads_request(self) -> bool:
-        """Whether anything in this tree reads request data (path, query, body, ...)."""
-        return self.needs_request or any(
-            d.scope == "request" and sub.reads_request for _, d, sub in self.subs
-        )
-
 
 def compile_dependant(
     fn: Callable[..., Any],

@@ -144,10 +144,6 @@ class Response:
         """Mutable, case-insensitive view over the raw header list."""
         return MutableHeaders(raw=self.raw_headers)
 
-    @property
-    def media_type_value(self) -> str | None:
-        return self._media_type
-
     def set_cookie(
         self,
         key: str,

@@ -185,10 +185,6 @@ class Route:
         return tuple(s for s in self.segments if isinstance(s, PathParam))
 
     @property
-    def is_static(self) -> bool:
-        return all(isinstance(s, str) for s in self.segments)
-
-    @property
     def shape(self) -> str:
         """The path with parameter names erased: two routes of one shape match the same URLs."""
         return "/" + "/".join(
