@@ -37,7 +37,6 @@ Plan = Callable[[Scope, Receive, Send, Sequence[Any]], Awaitable[None]]
 _TEXT = (b"content-type", b"text/plain; charset=utf-8")
 _JSON = (b"content-type", b"application/json")
 _OCTET = (b"content-type", b"application/octet-stream")
-_EMPTY_BODY = {"type": "http.response.body", "body": b""}
 
 render_rules = """\
 Response          -> sent as it is
@@ -81,7 +80,8 @@ async def send_body(
 
 async def _send_no_content(send: Send) -> None:
     await send({"type": "http.response.start", "status": 204, "headers": []})
-    await send(_EMPTY_BODY)
+    # A fresh dict each time: middleware may rewrite the message it is handed.
+    await send({"type": "http.response.body", "body": b""})
 
 
 def _encode_other(result: Any, status: int) -> tuple[int, tuple[bytes, bytes] | None, bytes]:
