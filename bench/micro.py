@@ -7,22 +7,30 @@ building the two ASGI messages), which is what brace controls; the server's shar
 for every app and is what `run.py` adds on top. Being CPU-only and short, it is much less
 disturbed by other jobs on the machine than wrk runs.
 
-  .venv/bin/python micro.py                       # every app, every endpoint
+  .venv/bin/python micro.py                       # every app, plaintext, json and users
   .venv/bin/python micro.py --apps raw,brace --n 50000
   .venv/bin/python micro.py --apps brace_routes_10,brace_routes_1000 --endpoints route
+  .venv/bin/python micro.py --apps raw,brace,starlette,flask --endpoints fortunes --n 5000
+
+Flask is a WSGI app: it is called as `app(environ, start_response)` and its body iterated, a
+cost comparable to the ASGI call of the others (gunicorn's own work is left out as uvicorn's is).
 """
 
 import argparse
 import asyncio
 import importlib
+import io
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+
+from run import serves  # noqa: E402  (after the path is set)
 
 APPS = {
     "raw": "apps.raw_asgi_app",
@@ -32,6 +40,7 @@ APPS = {
     "starlette": "apps.starlette_app",
     "litestar": "apps.litestar_app",
     "fastapi": "apps.fastapi_app",
+    "flask": "apps.flask_app",
     "brace_routes_10": "apps.brace_routes_10",
     "brace_routes_1000": "apps.brace_routes_1000",
 }
@@ -39,7 +48,9 @@ REQUESTS = {
     "plaintext": ("/plaintext", b""),
     "json": ("/json", b""),
     "users": ("/users/42", b"q=hello"),
+    "fortunes": ("/fortunes", b""),
 }
+WSGI_APPS = {"flask"}
 HEADERS = [
     (b"host", b"127.0.0.1:8000"),
     (b"user-agent", b"wrk"),
@@ -117,10 +128,64 @@ async def measure(app: Any, path: str, query: bytes, n: int, repeats: int) -> tu
     return statistics.median(best), status
 
 
+def wsgi_environ(path: str, query: bytes) -> dict[str, Any]:
+    """An environ shaped like gunicorn's for a GET without a body."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": query.decode("latin-1"),
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    for name, value in HEADERS:
+        environ["HTTP_" + name.decode().upper().replace("-", "_")] = value.decode("latin-1")
+    return environ
+
+
+def measure_wsgi(
+    app: Callable[..., Any], path: str, query: bytes, n: int, repeats: int
+) -> tuple[float, int]:
+    status = 0
+
+    def start_response(st: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        nonlocal status
+        status = int(st.split(" ", 1)[0])
+
+    def call() -> None:
+        body = app(wsgi_environ(path, query), start_response)
+        try:
+            for _ in body:
+                pass
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    for _ in range(200):
+        call()
+    best = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            call()
+        best.append((time.perf_counter() - t0) / n * 1e6)
+    return statistics.median(best), status
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--apps", default="raw,brace,falcon,blacksheep,starlette,litestar,fastapi")
-    ap.add_argument("--endpoints", default=",".join(REQUESTS))
+    ap.add_argument("--endpoints", default="plaintext,json,users", help="also: fortunes, route")
     ap.add_argument("--n", type=int, default=20000, help="calls per repeat")
     ap.add_argument("--repeats", type=int, default=5, help="median over repeats")
     args = ap.parse_args()
@@ -128,20 +193,25 @@ async def main() -> None:
     results: dict[str, dict[str, float]] = {}
     for name in args.apps.split(","):
         app = importlib.import_module(APPS[name]).app
-        life = await lifespan(app)
+        wsgi = name in WSGI_APPS
+        life = None if wsgi else await lifespan(app)
         results[name] = {}
         for ep in eps:
+            if not serves(name, ep):  # as in run.py: an endpoint the app does not implement
+                continue
             if ep == "route":
-                if not name.startswith("brace_routes_"):
-                    continue
                 # The last registered dynamic route, as in run.py's routes scenario.
                 path, query = f"/r{int(name.rsplit('_', 1)[1]) - 1}/42/items", b""
             else:
                 path, query = REQUESTS[ep]
-            us, status = await measure(app, path, query, args.n, args.repeats)
+            if wsgi:
+                us, status = measure_wsgi(app, path, query, args.n, args.repeats)
+            else:
+                us, status = await measure(app, path, query, args.n, args.repeats)
             results[name][ep] = us
             print(f"{name:18} {ep:9} {us:7.2f} µs/call  status {status}", flush=True)
-        await shutdown(*life)
+        if life is not None:
+            await shutdown(*life)
     raw = results.get("raw")
     print("\n| app | " + " | ".join(eps) + " |")
     print("|---|" + "---:|" * len(eps))
@@ -151,7 +221,7 @@ async def main() -> None:
             if ep not in d:
                 cells.append("—")
                 continue
-            extra = f" (+{d[ep] - raw[ep]:.2f})" if raw and ep in raw and name != "raw" else ""
+            extra = f" ({d[ep] - raw[ep]:+.2f})" if raw and ep in raw and name != "raw" else ""
             cells.append(f"{d[ep]:.2f}{extra}")
         print(f"| {name} | " + " | ".join(cells) + " |")
 

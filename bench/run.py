@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
 """brace benchmark: raw ASGI, brace and peer frameworks under one uvicorn, driven by wrk.
 
-Every app is served by the same command (uvicorn, uvloop + httptools, one worker) pinned to one
-CPU (SERVER_CPU, default 1) while wrk runs pinned to another (LOAD_CPU, default 0), on 127.0.0.1.
+Every ASGI app is served by the same command (uvicorn, uvloop + httptools, one worker) pinned to
+one CPU (SERVER_CPU, default 1) while wrk runs pinned to another (LOAD_CPU, default 0), on
+127.0.0.1. Flask (WSGI) is served by gunicorn's sync worker, one worker, pinned the same way.
 A round is: raw app (start) -> each app -> routes scenario -> raw app (end). Ratios are taken
 against the mean of the two raw runs of the same round; the report quotes medians over rounds.
 
 Scenarios:
-  endpoints   /plaintext, /json, /users/42?q=hello (POST /items with --endpoints ...,items)
+  endpoints   /plaintext, /json, /users/42?q=hello (POST /items with --endpoints ...,items;
+              GET /fortunes, a Jinja2 template render, with --endpoints ...,fortunes)
   routes      brace with 10 vs 1,000 dynamic routes /r{i}/{id:int}/items; wrk hits the LAST one
   startup     `import brace` time (-X importtime and wall clock) and idle RSS of each worker
 
 Examples (from bench/):
   .venv/bin/python run.py                                      # everything, defaults below
   .venv/bin/python run.py --apps falcon,starlette --duration 2 --warmup 1 --rounds 1 --no-routes
+  .venv/bin/python run.py --apps brace,starlette,flask --endpoints fortunes --no-routes
   .venv/bin/python run.py --startup-only
   .venv/bin/python run.py --table-only results/<stamp>/results.json
 """
@@ -41,24 +44,43 @@ HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv" / "bin"
 PY = str(VENV / "python")
 UVICORN = str(VENV / "uvicorn")
+GUNICORN = str(VENV / "gunicorn")
 
 SERVER_CPU = os.environ.get("SERVER_CPU", "1")
 LOAD_CPU = os.environ.get("LOAD_CPU", "0")
 
 REF = "raw"
+# "endpoints": what an app implements when it is not every entry of ENDPOINTS; the others are
+# skipped for it (shown as n/a), not failed. "server": "gunicorn" for a WSGI app.
 APPS: dict[str, dict[str, Any]] = {
     "raw": {"target": "apps.raw_asgi_app:app", "import": "orjson"},
     "brace": {"target": "apps.brace_app:app", "import": "brace"},
     "falcon": {"target": "apps.falcon_app:app", "import": "falcon.asgi"},
-    "blacksheep": {"target": "apps.blacksheep_app:app", "import": "blacksheep"},
+    "blacksheep": {
+        "target": "apps.blacksheep_app:app",
+        "import": "blacksheep",
+        # BlackSheep's view() insists on a .jinja file name: no shared fortunes template.
+        "endpoints": ("plaintext", "json", "users", "items"),
+    },
     "starlette": {"target": "apps.starlette_app:app", "import": "starlette.applications"},
     "litestar": {"target": "apps.litestar_app:app", "import": "litestar"},
     "fastapi": {"target": "apps.fastapi_app:app", "import": "fastapi"},
+    "flask": {"target": "apps.flask_app:app", "import": "flask", "server": "gunicorn"},
     # routes scenario only
-    "brace_routes_10": {"target": "apps.brace_routes_10:app", "routes": 10},
-    "brace_routes_1000": {"target": "apps.brace_routes_1000:app", "routes": 1000},
+    "brace_routes_10": {
+        "target": "apps.brace_routes_10:app",
+        "routes": 10,
+        "endpoints": ("plaintext", "json", "users", "route"),
+    },
+    "brace_routes_1000": {
+        "target": "apps.brace_routes_1000:app",
+        "routes": 1000,
+        "endpoints": ("plaintext", "json", "users", "route"),
+    },
 }
 PEERS = ["falcon", "blacksheep", "starlette", "litestar", "fastapi"]
+# Served by another server (gunicorn, WSGI); opt-in with --apps, not part of the default run.
+WSGI_PEERS = ["flask"]
 ROUTE_APPS = ["brace_routes_10", "brace_routes_1000"]
 
 ITEM_BODY = '{"name":"widget","price":9.99,"tags":["a","b"]}'
@@ -82,11 +104,32 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
         "status": 201,
         "expect": {"name": "widget", "price": 9.99, "tags": ["a", "b"]},
     },
+    # TechEmpower's fortunes without the database (apps/_fortunes.py, templates/fortunes.html).
+    "fortunes": {
+        "method": "GET",
+        "path": "/fortunes",
+        "status": 200,
+        "kind": "html",
+        "expect": {
+            # header row + 10 stored fortunes + the one added at request time
+            "rows": 12,
+            # sorted by message, escaped, UTF-8
+            "in_order": [
+                "&lt;script&gt;alert(&#34;This should not be displayed",
+                "Additional fortune added at request time.",
+                "seniority &amp; &#34;tenure&#34; at the &lt;b&gt;company&lt;/b&gt;.",
+                "フレームワークのベンチマーク",
+            ],
+            "absent": ["<script>", "<b>"],
+        },
+    },
 }
 POST_LUA = HERE / "post_items.lua"
 
 # Issue targets: brace / raw ratio per endpoint, and 1000-route / 10-route throughput.
 TARGETS = {"plaintext": 0.90, "json": 0.90, "users": 0.85}
+# Issue 4: brace / peer req/s on fortunes, per round (same machine, same run).
+FORTUNES_TARGETS = {"starlette": 1.0, "flask": 2.0}
 ROUTES_TARGET = 0.95
 UVICORN_PRELOAD = "import uvicorn.main, uvicorn.protocols.http.httptools_impl, uvloop"
 # `import brace` must not pull in batteries' dependencies.
@@ -106,7 +149,20 @@ def endpoint(app: str, ep: str) -> dict[str, Any]:
     return ENDPOINTS[ep]
 
 
+def serves(app: str, ep: str) -> bool:
+    """Whether the app implements the endpoint (apps list theirs when not all of ENDPOINTS)."""
+    return ep in APPS[app].get("endpoints", ENDPOINTS)
+
+
 def server_cmd(app: str, port: int) -> list[str]:
+    if APPS[app].get("server") == "gunicorn":
+        # WSGI: one sync worker (one request at a time); gunicorn logs no access by default.
+        return [
+            "taskset", "-c", SERVER_CPU,
+            GUNICORN, APPS[app]["target"],
+            "-w", "1", "-k", "sync", "-b", f"127.0.0.1:{port}",
+            "--log-level", "warning",
+        ]  # fmt: skip
     return [
         "taskset", "-c", SERVER_CPU,
         UVICORN, APPS[app]["target"],
@@ -149,13 +205,19 @@ def http(
         return e.code, e.headers.get("content-type", ""), e.read()
 
 
-def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> bool:
+def wait_ready(port: int, proc: subprocess.Popen[bytes], app: str, timeout: float = 30.0) -> bool:
+    """Poll the app's first GET endpoint until it answers 200."""
+    path = next(
+        endpoint(app, ep)["path"]
+        for ep in [*ENDPOINTS, "route"]
+        if serves(app, ep) and endpoint(app, ep)["method"] == "GET"
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             return False
         try:
-            if http("GET", f"http://127.0.0.1:{port}/plaintext", timeout=1.0)[0] == 200:
+            if http("GET", f"http://127.0.0.1:{port}{path}", timeout=1.0)[0] == 200:
                 return True
         except OSError:
             pass
@@ -163,18 +225,46 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) 
     return False
 
 
-def check(port: int, app: str, ep: str) -> str:
-    """Verify status, body and content type once before loading an endpoint."""
+def check_html(body: bytes, ctype: str, expect: dict[str, Any]) -> list[str]:
+    """An HTML page: row count, escaped fragments in this order (sorting), nothing unescaped."""
+    problems = []
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return [f"not utf-8 {body[:60]!r}"]
+    if (rows := text.count("<tr>")) != expect["rows"]:
+        problems.append(f"{rows} rows")
+    pos = 0
+    for frag in expect["in_order"]:
+        i = text.find(frag, pos)
+        if i < 0:
+            problems.append(f"missing or out of order {frag[:30]!r}")
+            break
+        pos = i + len(frag)
+    problems += [f"unescaped {frag!r}" for frag in expect["absent"] if frag in text]
+    if not ctype.startswith("text/html"):
+        problems.append(f"ctype {ctype}")
+    return problems
+
+
+def check(port: int, app: str, ep: str) -> tuple[str, int | None]:
+    """Verify status, body and content type once before loading an endpoint.
+
+    Returns the verdict and the body's length in bytes (the same for every app when they all
+    render the same thing).
+    """
     e = endpoint(app, ep)
     body_in = ITEM_BODY if e["method"] == "POST" else None
     try:
         st, ctype, body = http(e["method"], f"http://127.0.0.1:{port}{e['path']}", body_in)
     except OSError as ex:
-        return f"ERR {ex!r}"
+        return f"ERR {ex!r}", None
     problems = []
     if st != e["status"]:
         problems.append(f"status {st}")
-    if isinstance(e["expect"], str):
+    if e.get("kind") == "html":
+        problems += check_html(body, ctype, e["expect"])
+    elif isinstance(e["expect"], str):
         if body.decode(errors="replace") != e["expect"]:
             problems.append(f"body {body[:60]!r}")
         if not ctype.startswith("text/plain"):
@@ -187,7 +277,7 @@ def check(port: int, app: str, ep: str) -> str:
             problems.append(f"non-json {body[:60]!r}")
         if "json" not in ctype:
             problems.append(f"ctype {ctype}")
-    return "ok" if not problems else "; ".join(problems)
+    return ("ok" if not problems else "; ".join(problems)), len(body)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -295,7 +385,16 @@ def run_app(
     phase: str,
     rnd: int,
 ) -> list[dict[str, Any]]:
-    """Start one server, check and load each endpoint, stop it. Returns one row per endpoint."""
+    """Start one server, check and load each endpoint, stop it. Returns one row per endpoint.
+
+    Endpoints the app does not implement are skipped (no row); with none left, nothing starts.
+    """
+    skipped = [ep for ep in endpoints if not serves(app, ep)]
+    endpoints = [ep for ep in endpoints if serves(app, ep)]
+    if skipped:
+        print(f"r{rnd} {phase:5} {app:18} skips {','.join(skipped)} (not implemented)", flush=True)
+    if not endpoints:
+        return []
     port = free_port()
     cmd = server_cmd(app, port)
     env = py_env()
@@ -313,7 +412,7 @@ def run_app(
         )
         rows = []
         try:
-            if not wait_ready(port, proc):
+            if not wait_ready(port, proc, app):
                 print(f"!! r{rnd} {app}: failed to start (see {log.name})", flush=True)
                 return [
                     {**base, "endpoint": ep, "error": "server failed to start"} for ep in endpoints
@@ -336,7 +435,8 @@ def run_app(
                 r.update(base)
                 r.update(
                     endpoint=ep,
-                    check=checks[ep],
+                    check=checks[ep][0],
+                    body_bytes=checks[ep][1],
                     idle_rss_kb=idle_rss,
                     loadavg=os.getloadavg()[0],
                     t=time.time(),
@@ -347,7 +447,7 @@ def run_app(
                 print(
                     f"r{rnd} {phase:5} {app:18} {ep:9} {r['rps'] or 0:>9.0f} rps  p99 {p99:>9}  "
                     f"cpu/req {fmt(cpu, '.1f')}us busy {fmt(r.get('server_busy'), '.2f')}  "
-                    f"non2xx={r['non2xx']} sock[{r['socket_errors']}] check={checks[ep]} "
+                    f"non2xx={r['non2xx']} sock[{r['socket_errors']}] check={r['check']} "
                     f"load={r['loadavg']:.2f}",
                     flush=True,
                 )
@@ -484,7 +584,7 @@ def environment() -> dict[str, Any]:
     code = (
         "import importlib.metadata as m, json, sys; "
         "names = ['brace','uvicorn','uvloop','httptools','falcon','blacksheep','starlette',"
-        "'litestar','fastapi','msgspec','pydantic','orjson']; "
+        "'litestar','fastapi','msgspec','pydantic','orjson','flask','gunicorn','jinja2']; "
         "v = {}\n"
         "for n in names:\n"
         "    try: v[n] = m.version(n)\n"
@@ -607,6 +707,46 @@ def routes_summary(agg: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def _mean(xs: list[float] | None) -> float | None:
+    return statistics.mean(xs) if xs else None
+
+
+def fortunes_summary(agg: dict[str, Any]) -> dict[str, Any] | None:
+    """brace / peer on fortunes, per round (req/s) and peer / brace CPU per request."""
+    mine = agg.get("brace", {}).get("fortunes")
+    if not mine:
+        return None
+    peers = [p for p in FORTUNES_TARGETS if "fortunes" in agg.get(p, {})]
+    peers += [p for p in [*PEERS, *WSGI_PEERS] if p not in peers and "fortunes" in agg.get(p, {})]
+    if not peers:
+        return None
+    per_round: dict[str, dict[int, float]] = {}
+    ratio_med: dict[str, float | None] = {}
+    cpu_ratio_med: dict[str, float | None] = {}
+    for p in peers:
+        theirs = agg[p]["fortunes"]
+        per_round[p] = {
+            rnd: statistics.mean(xs) / statistics.mean(theirs["by_round"][rnd])
+            for rnd, xs in mine["by_round"].items()
+            if rnd in theirs["by_round"]
+        }
+        ratio_med[p] = _med(list(per_round[p].values()))
+        cpu_ratio_med[p] = _med(
+            [
+                statistics.mean(theirs["cpu_by_round"][rnd]) / statistics.mean(xs)
+                for rnd, xs in mine["cpu_by_round"].items()
+                if rnd in theirs["cpu_by_round"]
+            ]
+        )
+    return {
+        "peers": peers,
+        "rounds": sorted(mine["by_round"]),
+        "per_round": per_round,
+        "ratio_med": ratio_med,
+        "cpu_ratio_med": cpu_ratio_med,
+    }
+
+
 def make_report(data: dict[str, Any]) -> str:
     meta, rows = data["meta"], data["rows"]
     env = meta.get("env", {})
@@ -628,7 +768,12 @@ def make_report(data: dict[str, Any]) -> str:
             f"- python {env['python']}, uvicorn {v.get('uvicorn')} (uvloop {v.get('uvloop')}, "
             f"httptools {v.get('httptools')}), {env['wrk']}"
         )
-        peers = ", ".join(f"{n} {v.get(n)}" for n in ["brace", *PEERS, "msgspec", "pydantic"])
+        names = ["brace", *PEERS, "msgspec", "pydantic"]
+        if any(a in WSGI_PEERS for a in meta["apps"]):
+            names += [*WSGI_PEERS, "gunicorn"]
+        if "fortunes" in endpoints:
+            names.append("jinja2")
+        peers = ", ".join(f"{n} {v.get(n)}" for n in names)
         w(f"- apps: {peers}")
         if "brace_commit" in env:
             w(
@@ -648,8 +793,18 @@ def make_report(data: dict[str, Any]) -> str:
         f"{meta['connections']} connections, {meta['rounds']} alternating round(s)"
     )
     if rows:
-        r0 = rows[0]
-        w(f"- server: `{r0['server_cmd'].replace(APPS[r0['app']]['target'], 'apps.<app>:app')}`")
+        # One line per server (uvicorn for ASGI, gunicorn for WSGI) with the apps it served.
+        servers: dict[str, tuple[str, list[str]]] = {}
+        for r in rows:
+            target = APPS[r["app"]]["target"]
+            cmd, apps = servers.setdefault(
+                APPS[r["app"]].get("server", "uvicorn"),
+                (r["server_cmd"].replace(target, "apps.<app>:app"), []),
+            )
+            if r["app"] not in apps:
+                apps.append(r["app"])
+        for kind, (cmd, apps) in servers.items():
+            w(f"- server ({kind}: {', '.join(apps)}): `{cmd}`")
         w(f"- load: `{rows[0].get('cmd', '?')}`")
     w("")
 
@@ -667,7 +822,7 @@ def make_report(data: dict[str, Any]) -> str:
             for ep in endpoints:
                 a = agg[app].get(ep)
                 if not a:
-                    cells.append("—")
+                    cells.append("—" if serves(app, ep) else "n/a")
                     continue
                 ratio = "1.00" if app == REF else fmt(a["ratio_med"], ".2f")
                 if app != REF and len(a["ratio"]) > 1:
@@ -692,7 +847,7 @@ def make_report(data: dict[str, Any]) -> str:
             for ep in endpoints:
                 a = agg[app].get(ep)
                 if not a or a["cpu_med"] is None:
-                    cells.append("—")
+                    cells.append("—" if serves(app, ep) else "n/a")
                     continue
                 ratio = "1.00" if app == REF else fmt(a["cpu_ratio_med"], ".2f")
                 if app != REF and len(a["cpu_ratio"]) > 1:
@@ -700,6 +855,45 @@ def make_report(data: dict[str, Any]) -> str:
                 cells.append(f"{a['cpu_med']:.1f} µs · {ratio}x")
             w(f"| {app} | " + " | ".join(cells) + " |")
         w("")
+
+    fs = fortunes_summary(agg)
+    if fs:
+        w("## Fortunes: brace against Starlette and Flask, same template, same round\n")
+        w(
+            "`GET /fortunes`: 10 fortunes in memory + 1 added per request, sorted, rendered by "
+            "Jinja2 from `templates/fortunes.html` with autoescaping. Ratios are taken per round "
+            "(brace req/s ÷ peer req/s; for CPU, peer µs/req ÷ brace µs/req) and the median is "
+            "shown. Flask runs under gunicorn's sync worker (WSGI, one worker, a new connection "
+            "per request), the others under uvicorn.\n"
+        )
+        apps = [a for a in [REF, "brace", *fs["peers"]] if a in agg and "fortunes" in agg[a]]
+        w("| round | " + " | ".join(f"{a} req/s" for a in apps) + " | "
+          + " | ".join(f"brace/{p}" for p in fs["peers"]) + " |")  # fmt: skip
+        w("|---:|" + "---:|" * (len(apps) + len(fs["peers"])))
+        for rnd in fs["rounds"]:
+            cells = [fmt(_mean(agg[a]["fortunes"]["by_round"].get(rnd)), ",.0f") for a in apps]
+            cells += [fmt(fs["per_round"][p].get(rnd), ".2f") for p in fs["peers"]]
+            w(f"| {rnd} | " + " | ".join(cells) + " |")
+        cells = [fmt(agg[a]["fortunes"]["rps_med"], ",.0f") for a in apps]
+        cells += [f"**{fmt(fs['ratio_med'][p], '.2f')}x**" for p in fs["peers"]]
+        w("| median | " + " | ".join(cells) + " |")
+        cells = [f"{fmt(agg[a]['fortunes']['cpu_med'], '.1f')} µs" for a in apps]
+        cells += [f"{fmt(fs['cpu_ratio_med'][p], '.2f')}x" for p in fs["peers"]]
+        w("| CPU/req | " + " | ".join(cells) + " |")
+        sizes = {
+            r["app"]: r["body_bytes"]
+            for r in rows
+            if r.get("endpoint") == "fortunes" and r.get("body_bytes") is not None
+        }
+        if sizes:
+            same = "identical" if len(set(sizes.values())) == 1 else "**different**"
+            w(
+                f"\nBody size ({same}): "
+                + ", ".join(f"{a} {n:,} B" for a, n in sizes.items())
+                + ".\n"
+            )
+        else:
+            w("")
 
     rs = routes_summary(agg)
     if rs:
@@ -769,14 +963,14 @@ def make_report(data: dict[str, Any]) -> str:
         raw_rss = _med(rss.get(REF, []))
         w("## Memory of an idle worker\n")
         w(
-            "VmRSS of the uvicorn worker after start-up and one request per endpoint (before "
-            "load), median over launches.\n"
+            "VmRSS of the worker process (uvicorn's, or gunicorn's for WSGI) after start-up and "
+            "one request per endpoint (before load), median over launches.\n"
         )
         w("| app | idle RSS MiB | vs raw |")
         w("|---|---:|---:|")
         for app, xs in rss.items():
             m = statistics.median(xs)
-            extra = f"+{(m - raw_rss) / 1024:.1f} MiB" if raw_rss and app != REF else ""
+            extra = f"{(m - raw_rss) / 1024:+.1f} MiB" if raw_rss and app != REF else ""
             w(f"| {app} | {m / 1024:.1f} | {extra} |")
         w("")
 
@@ -799,9 +993,19 @@ def make_report(data: dict[str, Any]) -> str:
                 f"{verdict(a['ratio_med'] >= goal and checked)} | {fmt(c, '.2f')}x | "
                 f"{verdict(c is not None and c >= goal and checked)} |"
             )
+        for peer, goal in FORTUNES_TARGETS.items():
+            if not fs or peer not in fs["ratio_med"]:
+                continue
+            r_, c = fs["ratio_med"][peer], fs["cpu_ratio_med"][peer]
+            checked = agg["brace"]["fortunes"]["checks"] | agg[peer]["fortunes"]["checks"]
+            w(
+                f"| brace ≥ {goal:.1f}x {peer} on fortunes | {fmt(r_, '.2f')}x | "
+                f"{verdict(r_ is not None and r_ >= goal and checked == {'ok'})} | "
+                f"{fmt(c, '.2f')}x | {verdict(c is not None and c >= goal and checked == {'ok'})} |"
+            )
         for ep in endpoints:
             a = agg["brace"].get(ep)
-            peers = {p: agg[p][ep] for p in PEERS if p in agg and ep in agg[p]}
+            peers = {p: agg[p][ep] for p in [*PEERS, *WSGI_PEERS] if p in agg and ep in agg[p]}
             if not a or not peers or a["ratio_med"] is None:
                 continue
             best, bd = max(peers.items(), key=lambda kv: kv[1]["ratio_med"] or 0)
@@ -877,10 +1081,14 @@ def main() -> None:
     )
     default_apps = ["brace", *PEERS] if (HERE / "apps" / "brace_app.py").exists() else PEERS
     ap.add_argument(
-        "--apps", default=",".join(default_apps), help="comma list; the raw app is always added"
+        "--apps",
+        default=",".join(default_apps),
+        help=f"comma list; the raw app is always added; also: {','.join(WSGI_PEERS)}",
     )
     ap.add_argument(
-        "--endpoints", default="plaintext,json,users", help="plaintext,json,users[,items]"
+        "--endpoints",
+        default="plaintext,json,users",
+        help="plaintext,json,users[,items][,fortunes]",
     )
     ap.add_argument("--duration", type=int, default=5, help="measured seconds per endpoint")
     ap.add_argument("--warmup", type=int, default=2, help="discarded seconds before each")
@@ -939,7 +1147,8 @@ def main() -> None:
         save()
 
     if not args.startup_only:
-        per_round = (len(main_apps) + 2) * len(endpoints) + (2 if routes else 0)
+        served = sum(serves(a, ep) for a in [REF, REF, *main_apps] for ep in endpoints)
+        per_round = served + (2 if routes else 0)
         est = per_round * (args.duration + args.warmup + 1) * args.rounds
         print(f"plan: {args.rounds} round(s), ~{est / 60:.1f} min", flush=True)
         for rnd in range(1, args.rounds + 1):

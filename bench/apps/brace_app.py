@@ -2,9 +2,12 @@
 
 import msgspec
 
-from brace import App
+from apps._fortunes import TEMPLATE, TEMPLATES, fortunes
+from brace import App, HTMLResponse, Request
+from brace.templating import Templates
 
 app = App()
+templates = Templates(TEMPLATES)
 
 
 class Item(msgspec.Struct):
@@ -31,3 +34,8 @@ async def user(id: int, q: str | None = None) -> dict[str, object]:
 @app.post("/items", status_code=201)
 async def create_item(item: Item) -> Item:
     return item
+
+
+@app.get("/fortunes")
+async def fortunes_(request: Request) -> HTMLResponse:
+    return templates.render(request, TEMPLATE, {"fortunes": fortunes()})

@@ -2,6 +2,14 @@
 
 import falcon
 import falcon.asgi
+import jinja2
+
+from apps._fortunes import TEMPLATE, TEMPLATES, fortunes
+
+# Falcon has no templating of its own: a Jinja2 environment, autoescaping .html templates.
+env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape()
+)
 
 
 def _valid_item(d):
@@ -40,8 +48,15 @@ class Items:
         resp.status = falcon.HTTP_201
 
 
+class Fortunes:
+    async def on_get(self, req, resp):
+        resp.content_type = falcon.MEDIA_HTML
+        resp.text = env.get_template(TEMPLATE).render(fortunes=fortunes())
+
+
 app = falcon.asgi.App()
 app.add_route("/plaintext", Plain())
 app.add_route("/json", Json())
 app.add_route("/users/{id:int}", User())
 app.add_route("/items", Items())
+app.add_route("/fortunes", Fortunes())

@@ -1,8 +1,11 @@
 """FastAPI: pydantic model validation for POST /items."""
 
-from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
+
+from apps._fortunes import TEMPLATE, TEMPLATES, fortunes
 
 
 class Item(BaseModel):
@@ -12,6 +15,7 @@ class Item(BaseModel):
 
 
 app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+templates = Jinja2Templates(directory=TEMPLATES)
 
 
 @app.get("/plaintext", response_class=PlainTextResponse)
@@ -32,3 +36,8 @@ async def user(id: int, q: str | None = None):
 @app.post("/items", status_code=201)
 async def items(item: Item) -> Item:
     return item
+
+
+@app.get("/fortunes", response_class=HTMLResponse)
+async def fortunes_ep(request: Request):
+    return templates.TemplateResponse(request, TEMPLATE, {"fortunes": fortunes()})

@@ -2,6 +2,11 @@
 
 import msgspec
 from litestar import Litestar, MediaType, get, post
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.template.config import TemplateConfig
+
+from apps._fortunes import TEMPLATE, TEMPLATES, fortunes
 
 
 class Item(msgspec.Struct):
@@ -30,4 +35,14 @@ async def items(data: Item) -> Item:
     return data
 
 
-app = Litestar(route_handlers=[plaintext, json_ep, user, items], openapi_config=None, debug=False)
+@get("/fortunes")
+async def fortunes_ep() -> Template:
+    return Template(template_name=TEMPLATE, context={"fortunes": fortunes()})
+
+
+app = Litestar(
+    route_handlers=[plaintext, json_ep, user, items, fortunes_ep],
+    template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+    openapi_config=None,
+    debug=False,
+)

@@ -1,12 +1,20 @@
-"""Raw ASGI reference: no framework, minimal hand-written callable (orjson for JSON)."""
+"""Raw ASGI reference: no framework, minimal hand-written callable (orjson, plain Jinja2)."""
 
 from urllib.parse import parse_qs
 
+import jinja2
 import orjson
+
+from apps._fortunes import TEMPLATE, TEMPLATES, fortunes
 
 TEXT_HDRS = [(b"content-type", b"text/plain; charset=utf-8")]
 JSON_HDRS = [(b"content-type", b"application/json")]
+HTML_HDRS = [(b"content-type", b"text/html; charset=utf-8")]
 HELLO = b"Hello, World!"
+# The template is compiled once, at import; a render is then one call into Jinja2.
+FORTUNES_TEMPLATE = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True
+).get_template(TEMPLATE)
 
 
 async def _send(send, status, headers, body):
@@ -55,6 +63,9 @@ async def app(scope, receive, send):
                 return await _send(send, 404, TEXT_HDRS, b"Not Found")
             q = parse_qs(scope["query_string"].decode("latin-1")).get("q", [None])[0]
             return await _send(send, 200, JSON_HDRS, orjson.dumps({"id": uid, "q": q}))
+        if path == "/fortunes":
+            html = FORTUNES_TEMPLATE.render(fortunes=fortunes()).encode()
+            return await _send(send, 200, HTML_HDRS, html)
     elif method == "POST" and path == "/items":
         body = b""
         more = True

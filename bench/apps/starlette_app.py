@@ -3,6 +3,11 @@
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from apps._fortunes import TEMPLATE, TEMPLATES, fortunes
+
+templates = Jinja2Templates(directory=TEMPLATES)
 
 
 def _valid_item(d):
@@ -40,11 +45,16 @@ async def items(request):
     )
 
 
+async def fortunes_ep(request):
+    return templates.TemplateResponse(request, TEMPLATE, {"fortunes": fortunes()})
+
+
 app = Starlette(
     routes=[
         Route("/plaintext", plaintext),
         Route("/json", json_ep),
         Route("/users/{id:int}", user),
         Route("/items", items, methods=["POST"]),
+        Route("/fortunes", fortunes_ep),
     ]
 )

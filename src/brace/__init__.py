@@ -7,13 +7,18 @@ submodules (`brace.middleware`, `brace.testing`, ...). Importing brace loads onl
 from ._file_response import FileResponse as FileResponse
 from .app import App as App
 from .datastructures import URL as URL
+from .datastructures import FormData as FormData
 from .datastructures import Headers as Headers
 from .datastructures import QueryParams as QueryParams
 from .datastructures import State as State
+from .datastructures import UploadFile as UploadFile
 from .errors import HTTPError as HTTPError
+from .forms import FormResult as FormResult
 from .params import Body as Body
 from .params import Cookie as Cookie
 from .params import Depends as Depends
+from .params import File as File
+from .params import Form as Form
 from .params import Header as Header
 from .params import Path as Path
 from .params import Query as Query
@@ -32,7 +37,11 @@ __all__ = [
     "Body",
     "Cookie",
     "Depends",
+    "File",
     "FileResponse",
+    "Form",
+    "FormData",
+    "FormResult",
     "HTMLResponse",
     "HTTPError",
     "Header",
@@ -48,6 +57,7 @@ __all__ = [
     "Router",
     "State",
     "StreamingResponse",
+    "UploadFile",
 ]
 
 __version__ = "0.1.0.dev0"

@@ -20,10 +20,13 @@ from ._extract import (
     _check_json_content_type,
     _extractor,
     _qualname,
+    _tag,
+    check_one_body,
     inspect_callable,
     run_extractors,
     validation_error,
 )
+from ._formreader import FormReader
 from .params import Depends
 from .requests import Request
 from .responses import Response
@@ -60,7 +63,16 @@ def kind_of(fn: Callable[..., Any]) -> str:
 class Dependant:
     """A callable whose parameters brace knows how to fill, with its own dependencies."""
 
-    __slots__ = ("body_reader", "fn", "kind", "needs_request", "plain", "specs", "subs")
+    __slots__ = (
+        "body_reader",
+        "fn",
+        "form_reader",
+        "kind",
+        "needs_request",
+        "plain",
+        "specs",
+        "subs",
+    )
 
     def __init__(
         self,
@@ -79,13 +91,18 @@ class Dependant:
         self.plain = [
             (s.name, s.location, s.many, _extractor(s, path_index, path_types))
             for s in specs
-            if s.source not in ("body", "depends", "response")
+            if s.source not in ("body", "form", "depends", "response")
         ]
         bodies = [s for s in specs if s.source == "body"]
-        tag = where.replace(".", "_").replace("<", "").replace(">", "").replace(" ", "_")
+        forms = [s for s in specs if s.source == "form"]
+        check_one_body(bodies, forms, where)
+        tag = _tag(where).replace(" ", "_")
         self.body_reader = _BodyReader(bodies, tag) if bodies else None
+        self.form_reader = FormReader(forms, tag) if forms else None
         self.subs = subs
-        self.needs_request = bool(self.plain) or self.body_reader is not None
+        self.needs_request = (
+            bool(self.plain) or self.body_reader is not None or self.form_reader is not None
+        )
 
 
 def compile_dependant(
@@ -343,7 +360,7 @@ class Solver:
             value = await self.value(marker, sub)
             if name is not None:
                 kwargs[name] = value
-        if dependant.plain or dependant.body_reader is not None:
+        if dependant.needs_request:
             if request is None:
                 raise HandlerError(
                     f"{_qualname(dependant.fn)} reads the request but is resolved outside one"
@@ -352,6 +369,8 @@ class Solver:
             if dependant.body_reader is not None:
                 _check_json_content_type(request)
                 dependant.body_reader.read(await request.body(), kwargs, errors)
+            if dependant.form_reader is not None:
+                dependant.form_reader.read(await request.form(), kwargs, errors)
         for spec in dependant.specs:
             if spec.source == "request":
                 kwargs[spec.name] = request

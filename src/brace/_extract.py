@@ -23,8 +23,9 @@ from typing import Annotated, Any
 
 import msgspec
 
-from .datastructures import parse_query
+from .datastructures import UploadFile, parse_query
 from .errors import HTTPError
+from .forms import FormResult
 from .params import Body, Depends, Param
 from .requests import Request, raw_header
 from .responses import Response
@@ -78,6 +79,7 @@ class ParamSpec:
     marker: Param | None = None
     many: bool = False  # a list read from repeated query keys or headers
     dependency: Depends | None = None
+    result: bool = False  # a FormResult[...]: validation errors go to the handler
 
     @property
     def required(self) -> bool:
@@ -85,7 +87,9 @@ class ParamSpec:
 
     @property
     def location(self) -> str:
-        return f"{self.source}.{self.key}" if self.source != "body" else "body"
+        if self.source == "body" or (self.source == "form" and is_form_model(self.annotation)):
+            return self.source
+        return f"{self.source}.{self.key}"
 
 
 # -- type classification (start-up only) ------------------------------------------------------
@@ -138,6 +142,31 @@ def _is_pydantic_model(annotation: Any) -> bool:
     if pydantic is None:
         return False
     return isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel)
+
+
+def _bare(annotation: Any) -> Any:
+    inner, _ = _unwrap_optional(_split_annotated(annotation)[0])
+    return _split_annotated(inner)[0]
+
+
+def is_upload(annotation: Any) -> bool:
+    """`UploadFile`, `UploadFile | None` or a list of them."""
+    inner = _bare(annotation)
+    if typing.get_origin(inner) in (list, *_SEQUENCES):
+        args = typing.get_args(inner)
+        return bool(args) and _bare(args[0]) is UploadFile
+    return inner is UploadFile
+
+
+def is_form_model(annotation: Any) -> bool:
+    """A model whose fields are a form's fields."""
+    inner = _bare(annotation)
+    return isinstance(inner, type) and (
+        issubclass(inner, msgspec.Struct)
+        or dataclasses.is_dataclass(inner)
+        or typing.is_typeddict(inner)
+        or _is_pydantic_model(inner)
+    )
 
 
 def is_body_type(annotation: Any) -> bool:
@@ -213,6 +242,12 @@ def inspect_callable(
             specs.append(ParamSpec(param.name, "depends", param.name, base, dependency=first))
             continue
         marker: Param | None = first
+        if typing.get_origin(base) is FormResult:
+            (model,) = typing.get_args(base) or (Any,)
+            if not is_form_model(model):
+                raise HandlerError(f"{at}: FormResult[...] needs a model, not {model!r}")
+            specs.append(ParamSpec(param.name, "form", param.name, model, result=True))
+            continue
         if isinstance(base, type) and issubclass(base, Request):
             specs.append(ParamSpec(param.name, "request", param.name, base))
             continue
@@ -224,6 +259,8 @@ def inspect_callable(
             source = marker.source
         elif param.name in path_params:
             source = "path"
+        elif is_upload(base):
+            source = "form"
         elif annotation is EMPTY:
             raise HandlerError(
                 f"{at}: no type annotation and not a path parameter; annotate it "
@@ -252,7 +289,18 @@ def inspect_callable(
                 key = key.replace("_", "-") if convert else key
             key = key.lower()
         base_type = base if annotation is not EMPTY else path_params[key].converter.python_type
-        if source != "body" and not (is_scalar(base_type) or is_scalar_sequence(base_type)):
+        if source == "form":
+            if not (
+                is_scalar(base_type)
+                or is_scalar_sequence(base_type)
+                or is_upload(base_type)
+                or is_form_model(base_type)
+            ):
+                raise HandlerError(
+                    f"{at}: a form parameter must be a scalar, a list of them, an UploadFile "
+                    "or a model of the form's fields"
+                )
+        elif source != "body" and not (is_scalar(base_type) or is_scalar_sequence(base_type)):
             raise HandlerError(f"{at}: a {source} parameter must be a scalar or a list of them")
         _, optional = _unwrap_optional(base_type)
         if default is EMPTY and optional and source != "path":
@@ -650,6 +698,27 @@ def _check_json_content_type(request: Request) -> None:
         raise HTTPError(415, f"Expected a JSON body, got Content-Type {shown!r}.")
 
 
+def _tag(fn: Any) -> str:
+    """A name for generated types, derived from the handler's."""
+    return _qualname(fn).replace(".", "_").replace("<", "").replace(">", "")
+
+
+def check_one_body(bodies: list[ParamSpec], forms: list[ParamSpec], where: str) -> None:
+    """A request has one body: JSON or a form, and a form model stands for the whole form."""
+    if bodies and forms:
+        raise HandlerError(
+            f"{where}: reads both a JSON body ({bodies[0].name!r}) and a form "
+            f"({forms[0].name!r}); a request carries one body"
+        )
+    models = [s for s in forms if is_form_model(s.annotation)]
+    if models and len(forms) > 1:
+        others = ", ".join(repr(s.name) for s in forms if s is not models[0])
+        raise HandlerError(
+            f"{where}: {models[0].name!r} takes the whole form, so {others} cannot also read "
+            "form fields; put them in the model"
+        )
+
+
 def compile_params(
     route: Route, fn: Callable[..., Any]
 ) -> tuple[list[ParamSpec], SyncBuilder | None, AsyncBuilder | None]:
@@ -664,10 +733,12 @@ def compile_params(
     path_index = {name: i for i, name in enumerate(param_names)}
     path_types = {p.name: p.converter.python_type for p in route.params}
     bodies = [s for s in specs if s.source == "body"]
+    forms = [s for s in specs if s.source == "form"]
+    check_one_body(bodies, forms, where)
     plain = [
         (s.name, s.location, s.many, _extractor(s, path_index, path_types))
         for s in specs
-        if s.source != "body"
+        if s.source not in ("body", "form")
     ]
 
     if not bodies and all(
@@ -696,6 +767,24 @@ def compile_params(
     if all(s.source in ("path", "query") for s in specs):
         return specs, _path_and_query_builder(specs, path_index, path_types), None
 
+    if forms:
+        from ._formreader import FormReader
+
+        form_reader = FormReader(forms, _tag(fn))
+
+        async def build_with_form(
+            scope: Scope, receive: Receive, values: Sequence[Any]
+        ) -> dict[str, Any]:
+            request = new_request(scope, receive, values)
+            errors: list[dict[str, Any]] = []
+            kwargs = extract(request, values, errors)
+            form_reader.read(await request.form(), kwargs, errors)
+            if errors:
+                raise validation_error(errors)
+            return kwargs
+
+        return specs, None, build_with_form
+
     if not bodies:
 
         def build(scope: Scope, receive: Receive, values: Sequence[Any]) -> dict[str, Any]:
@@ -707,9 +796,7 @@ def compile_params(
 
         return specs, build, None
 
-    body_reader = _BodyReader(
-        bodies, _qualname(fn).replace(".", "_").replace("<", "").replace(">", "")
-    )
+    body_reader = _BodyReader(bodies, _tag(fn))
 
     async def build_with_body(
         scope: Scope, receive: Receive, values: Sequence[Any]

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from ._blocking import BlockingDetector
 from ._dependencies import DependencyScope, Injector
+from ._formparser import FormLimits
 from ._lifespan import run_lifespans
 from ._matcher import Endpoint, Matcher, RouteConflict
 from .datastructures import State
@@ -102,6 +103,7 @@ class App(Router):
         debug: bool = False,
         lifespan: Lifespan | None = None,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        form_limits: FormLimits | None = None,
         redirect_slashes: bool = True,
         blocking_threshold: float = 0.1,
         exception_handlers: dict[type[BaseException] | int, ExceptionHandler] | None = None,
@@ -128,6 +130,7 @@ class App(Router):
         """Replace a dependency for tests: `app.dependency_overrides[get_db] = fake_db`."""
         self.debug = debug
         self.max_body_size = max_body_size
+        self.form_limits = form_limits or FormLimits()
         self.redirect_slashes = redirect_slashes
         self.state = State()
         self.extensions: dict[str, Any] = {}
@@ -329,6 +332,9 @@ class App(Router):
             found = self._matcher.find(scope["method"], path)
             if type(found) is tuple:
                 await found[0](scope, receive, send, found[1])
+                form = scope.get("brace.form")
+                if form is not None:
+                    await form.close()  # uploaded files, once the response is sent
                 return
             await self._no_route(found, path, scope, receive, send)  # type: ignore[arg-type]
         elif kind == "lifespan":

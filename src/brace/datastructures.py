@@ -1,12 +1,27 @@
-"""Small request/response containers: URL, Headers, QueryParams, State."""
+"""Small request/response containers: URL, Headers, QueryParams, FormData, UploadFile, State."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import shutil
+import tempfile
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, overload
+from pathlib import Path
+from typing import IO, Any, overload
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
-__all__ = ["URL", "Headers", "MutableHeaders", "QueryParams", "State"]
+__all__ = [
+    "URL",
+    "FormData",
+    "Headers",
+    "MutableHeaders",
+    "QueryParams",
+    "State",
+    "UploadFile",
+    "safe_filename",
+]
 
 
 class URL:
@@ -286,6 +301,144 @@ class QueryParams(Mapping[str, str]):
 
     def __repr__(self) -> str:
         return f"QueryParams({str(self)!r})"
+
+
+def safe_filename(raw: str | None) -> str:
+    """A client-sent file name reduced to a harmless base name: no directories (`../`,
+    `C:\\`), no control characters or NUL bytes, no leading dots, at most 255 bytes."""
+    name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = name.strip().lstrip(".").strip()
+    if len(name.encode()) > 255:
+        stem, dot, ext = name.rpartition(".")
+        if not dot or len(ext) > 16:
+            stem, dot, ext = name, "", ""
+        room = 255 - len(f"{dot}{ext}".encode())
+        name = stem.encode()[:room].decode(errors="ignore") + dot + ext
+    return name or "upload"
+
+
+class UploadFile:
+    """A file sent in a multipart form: small ones stay in memory, bigger ones are spooled
+    to an anonymous temporary file that disappears when closed (or when the process dies)."""
+
+    __slots__ = (
+        "content_type",
+        "field_name",
+        "file",
+        "filename",
+        "headers",
+        "raw_filename",
+        "size",
+    )
+
+    def __init__(
+        self,
+        file: IO[bytes] | None = None,
+        *,
+        filename: str | None = None,
+        content_type: str = "application/octet-stream",
+        field_name: str = "",
+        headers: Mapping[str, str] | None = None,
+        size: int = 0,
+        spool_size: int = 1024 * 1024,
+    ) -> None:
+        self.file: IO[bytes] = file or tempfile.SpooledTemporaryFile(max_size=spool_size)
+        self.raw_filename = filename or ""
+        """The name exactly as the client sent it: never use it as a path."""
+        self.filename = safe_filename(filename)
+        """The client's file name reduced to a safe base name (see `safe_filename`)."""
+        self.content_type = content_type
+        self.field_name = field_name
+        self.headers = dict(headers or {})
+        self.size = size
+
+    @property
+    def in_memory(self) -> bool:
+        """False once the content grew past the spool size and moved to a temporary file."""
+        return not getattr(self.file, "_rolled", True)
+
+    async def write(self, data: bytes) -> None:
+        if self.in_memory:
+            self.file.write(data)
+        else:
+            await asyncio.to_thread(self.file.write, data)
+        self.size += len(data)
+
+    async def read(self, size: int = -1) -> bytes:
+        if self.in_memory:
+            return self.file.read(size)
+        return await asyncio.to_thread(self.file.read, size)
+
+    async def seek(self, offset: int) -> None:
+        self.file.seek(offset)
+
+    async def close(self) -> None:
+        self.file.close()
+
+    async def save(self, destination: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Copy the content to `destination`; a directory receives it under `filename`.
+        Refuses to replace an existing file unless `overwrite=True`. Returns the path written."""
+        target = Path(destination)
+        if target.is_dir():
+            target = target / self.filename
+        await asyncio.to_thread(self._copy_to, target, overwrite)
+        return target
+
+    def _copy_to(self, target: Path, overwrite: bool) -> None:
+        self.file.seek(0)
+        with open(target, "wb" if overwrite else "xb") as out:
+            shutil.copyfileobj(self.file, out)
+        self.file.seek(0)
+
+    def __repr__(self) -> str:
+        return (
+            f"UploadFile(filename={self.filename!r}, content_type={self.content_type!r}, "
+            f"size={self.size})"
+        )
+
+
+class FormData(Mapping[str, "str | UploadFile"]):
+    """A submitted form: `form[key]` is the last value, `getall(key)` every value in order.
+    Text fields are `str`, files are `UploadFile`."""
+
+    __slots__ = ("_dict", "_list")
+
+    def __init__(self, items: Iterable[tuple[str, str | UploadFile]] = ()) -> None:
+        self._list = list(items)
+        self._dict = dict(self._list)
+
+    def __getitem__(self, key: str) -> str | UploadFile:
+        return self._dict[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._dict
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict)
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def getall(self, key: str) -> list[str | UploadFile]:
+        return [v for k, v in self._list if k == key]
+
+    getlist = getall
+
+    def multi_items(self) -> list[tuple[str, str | UploadFile]]:
+        return list(self._list)
+
+    @property
+    def files(self) -> list[UploadFile]:
+        return [v for _, v in self._list if isinstance(v, UploadFile)]
+
+    async def close(self) -> None:
+        """Close every uploaded file (brace does it after the response is sent)."""
+        for upload in self.files:
+            await upload.close()
+
+    def __repr__(self) -> str:
+        return f"FormData({self._list!r})"
 
 
 class State:

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 
 import msgspec
 
-__all__ = ["Body", "Cookie", "Depends", "Header", "Param", "Path", "Query"]
+__all__ = ["Body", "Cookie", "Depends", "File", "Form", "Header", "Param", "Path", "Query"]
 
 
 class Param:
@@ -108,6 +108,17 @@ class Body(Param):
     def __init__(self, *, embed: bool = False, **options: Any) -> None:
         super().__init__(**options)
         self.embed = embed
+
+
+class Form(Param):
+    """From the submitted form (urlencoded or multipart): one field, or a whole model whose
+    fields are the form's fields (`entry: Annotated[Entry, Form()]`)."""
+
+    source = "form"
+
+
+class File(Form):
+    """An uploaded file of a multipart form (`UploadFile` parameters need no marker)."""
 
 
 class Depends:

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from .datastructures import URL, Headers, QueryParams, State
+from .datastructures import URL, FormData, Headers, QueryParams, State
 from .errors import ClientDisconnect, HTTPError
 from .types import Message, Receive, Scope
 
 if TYPE_CHECKING:
+    from ._formparser import FormLimits
     from .app import App
 
 __all__ = ["Request", "raw_header"]
@@ -26,6 +27,7 @@ async def _empty_receive() -> Message:
 
 
 _json_decoder = msgspec.json.Decoder()
+_STREAMED: Any = object()  # marks a body read chunk by chunk: nothing to replay
 
 
 def raw_header(scope: Scope, name: bytes) -> bytes | None:
@@ -175,12 +177,15 @@ class Request:
 
     async def stream(self) -> AsyncIterator[bytes]:
         """The body chunk by chunk as it arrives, without a size limit (you set yours)."""
+        if self._body is None:
+            self._body = self._cached_body()
         if self._body is not None:
             yield self._body
             return
         if self._stream_consumed:
             raise RuntimeError("the request body was already consumed")
         self._stream_consumed = True
+        self.scope["brace.body"] = _STREAMED
         while True:
             message = await self._receive()
             kind = message["type"]
@@ -197,6 +202,11 @@ class Request:
         """The whole body; over `max_size` (default: the app's `max_body_size`) answers 413."""
         if self._body is not None:
             return self._body
+        # Read earlier in this request by another Request object (a CSRF check, middleware).
+        cached = self.scope.get("brace.body")
+        if cached is not None:
+            self._body = self._cached_body()
+            return cached  # type: ignore[no-any-return]
         limit = self.max_body_size if max_size is None else max_size
         declared = raw_header(self.scope, b"content-length")
         if declared is not None:
@@ -219,8 +229,9 @@ class Request:
                     raise HTTPError(413, f"The request body is larger than {limit} bytes.")
                 if not message.get("more_body", False):
                     # Most bodies arrive in one message: keep it as it is, no join.
-                    self._body = b"".join((*chunks, chunk)) if chunks else chunk
-                    return self._body
+                    body = self._body = b"".join((*chunks, chunk)) if chunks else chunk
+                    self.scope["brace.body"] = body
+                    return body
                 chunks.append(chunk)
             elif kind == "http.disconnect":
                 raise ClientDisconnect()
@@ -242,6 +253,30 @@ class Request:
             except RecursionError:
                 raise HTTPError(400, "Malformed JSON: nested too deeply.") from None
         return self._json
+
+    def _cached_body(self) -> bytes | None:
+        """The body another Request object of this request already read, if any."""
+        cached: bytes | None = self.scope.get("brace.body")
+        if cached is _STREAMED:
+            raise RuntimeError("the request body was already consumed as a stream")
+        return cached
+
+    async def form(self, limits: FormLimits | None = None) -> FormData:
+        """The submitted form (urlencoded or multipart), parsed once per request.
+
+        Uploaded files are closed after the response is sent. `limits` overrides the app's
+        `form_limits` for this call; broken rules answer 400 or 413, a non-form body 415.
+        """
+        cached: FormData | None = self.scope.get("brace.form")
+        if cached is not None:
+            return cached
+        from ._formparser import DEFAULT_LIMITS, parse_form
+
+        if limits is None:
+            limits = getattr(self.scope.get("app"), "form_limits", DEFAULT_LIMITS)
+        form = await parse_form(self, limits)
+        self.scope["brace.form"] = form
+        return form
 
     async def is_disconnected(self) -> bool:
         """True once the client has gone away (only meaningful after the body was read)."""

@@ -10,7 +10,16 @@ from typing import Any
 
 import msgspec
 
-from .._extract import ParamSpec, _is_pydantic_model, _unwrap_optional
+from .._extract import (
+    ParamSpec,
+    _is_pydantic_model,
+    _object_fields,
+    _unwrap_optional,
+    is_form_model,
+    is_upload,
+)
+from .._formparser import URLENCODED
+from ..datastructures import UploadFile
 from ..handlers import Operation
 from ..params import Body
 from ..responses import Response
@@ -56,6 +65,16 @@ _VALIDATION_PROBLEM = {
 }
 
 
+def _schema_hook(annotation: Any) -> dict[str, Any]:
+    if annotation is UploadFile:
+        return {
+            "type": "string",
+            "format": "binary",
+            "contentMediaType": "application/octet-stream",
+        }
+    raise NotImplementedError
+
+
 class _Schemas:
     """Collects every type first, then renders them in one msgspec call so shared models
     become one component, referenced by `$ref`, with a stable name."""
@@ -86,7 +105,7 @@ class _Schemas:
                 self._rendered[index] = {"anyOf": [ref, {"type": "null"}]} if optional else ref
             else:
                 try:
-                    msgspec.json.schema(annotation)
+                    msgspec.json.schema(annotation, schema_hook=_schema_hook)
                 except (TypeError, ValueError):
                     # A type msgspec cannot describe (a custom class) is documented as "any".
                     self._rendered[index] = {}
@@ -94,7 +113,9 @@ class _Schemas:
                 plain.append(annotation)
                 positions.append(index)
         if plain:
-            schemas, components = msgspec.json.schema_components(plain, ref_template=REF)
+            schemas, components = msgspec.json.schema_components(
+                plain, ref_template=REF, schema_hook=_schema_hook
+            )
             self.components.update(components)
             for index, schema in zip(positions, schemas, strict=True):
                 self._rendered[index] = schema
@@ -160,6 +181,9 @@ def build_document(
             body = [s for s in op.params if s.source == "body"]
             if body:
                 entry["requestBody"] = _request_body(body, schemas, pending)
+            form = [s for s in op.params if s.source == "form"]
+            if form:
+                entry["requestBody"] = _form_body(form, schemas, pending)
             entry["responses"] = _responses(op, schemas, pending, bool(op.params))
             paths.setdefault(template, {})[method.lower()] = entry
 
@@ -188,7 +212,7 @@ def _parameters(
     out: list[dict[str, Any]] = []
     documented: set[str] = set()
     for spec in op.params:
-        if spec.source == "body":
+        if spec.source in ("body", "form"):
             continue
         marker = spec.marker
         if marker is not None and not marker.include_in_schema:
@@ -249,6 +273,42 @@ def _request_body(
     }
 
 
+def _form_body(
+    form: list[ParamSpec], schemas: _Schemas, pending: list[tuple[dict[str, Any], str, int]]
+) -> dict[str, Any]:
+    """Forms with files are multipart; the others urlencoded (multipart accepted too)."""
+    media: dict[str, Any] = {}
+    if len(form) == 1 and is_form_model(form[0].annotation):
+        pending.append((media, "schema", schemas.add(form[0].annotation)))
+        uploads = _has_upload(form[0].annotation)
+    else:
+        properties: dict[str, Any] = {}
+        for spec in form:
+            pending.append((properties, spec.key, schemas.add(spec.annotation)))
+        schema: dict[str, Any] = {"type": "object", "properties": properties}
+        required = [s.key for s in form if s.required]
+        if required:
+            schema["required"] = required
+        media["schema"] = schema
+        uploads = any(is_upload(s.annotation) for s in form)
+    kinds = ["multipart/form-data"] if uploads else [URLENCODED, "multipart/form-data"]
+    return {
+        "required": any(s.required for s in form),
+        "content": {kind: media for kind in kinds},
+    }
+
+
+def _has_upload(annotation: Any) -> bool:
+    if is_upload(annotation):
+        return True
+    if is_form_model(annotation):
+        inner = _unwrap_optional(annotation)[0]
+        if _is_pydantic_model(inner):
+            return any(_has_upload(f.annotation) for f in inner.model_fields.values())
+        return any(_has_upload(t) for _, _, t in _object_fields(inner)[0])
+    return False
+
+
 def _responses(
     op: Operation,
     schemas: _Schemas,
@@ -288,7 +348,11 @@ def _responses(
             "content": {"application/json": media},
         }
     sources = {spec.source for spec in op.params}
-    if "body" in sources:
+    if "form" in sources:
+        responses["400"] = _problem("Malformed form body")
+        responses["413"] = _problem("Form body, field or file too large")
+        responses["415"] = _problem("Unsupported Content-Type: send a form")
+    elif "body" in sources:
         responses["400"] = _problem("Malformed JSON body")
         responses["413"] = _problem("Request body too large")
         responses["415"] = _problem("Unsupported Content-Type: send application/json")
