@@ -59,7 +59,7 @@ APPS: dict[str, dict[str, Any]] = {
     "blacksheep": {
         "target": "apps.blacksheep_app:app",
         "import": "blacksheep",
-        # BlackSheep's view() insists on a .jinja file name: no shared fortunes template.
+        # BlackSheep's view() appends .jinja to template names: no shared fortunes.html.
         "endpoints": ("plaintext", "json", "users", "items"),
     },
     "starlette": {"target": "apps.starlette_app:app", "import": "starlette.applications"},

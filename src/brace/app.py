@@ -17,6 +17,7 @@ from ._dependencies import DependencyScope, Injector
 from ._formparser import FormLimits
 from ._lifespan import run_lifespans
 from ._matcher import Endpoint, Matcher, RouteConflict
+from .csrf import SAFE_METHODS, is_exempt
 from .datastructures import State
 from .errors import (
     ClientDisconnect,
@@ -150,6 +151,7 @@ class App(Router):
         self._names: dict[str, Route | Mount] = {}
         self._by_endpoint: dict[Any, Route] = {}
         self._entry: ASGIApp = self._first_call
+        self._csrf_exempt: set[Plan] = set()
 
     # -- configuration ------------------------------------------------------------------
 
@@ -193,6 +195,8 @@ class App(Router):
             operation = compile_operation(route, self._handle_error, self._injector)
             operations.append(operation)
             matcher.add(route, operation.plan, sorted(route.methods))
+            if is_exempt(route.endpoint):
+                self._csrf_exempt.add(operation.plan)
             if self.blocking_detector is not None:
                 code = getattr(inspect.unwrap(route.endpoint), "__code__", None)
                 if code is not None and inspect.iscoroutinefunction(route.endpoint):
@@ -331,7 +335,10 @@ class App(Router):
                         return
             found = self._matcher.find(scope["method"], path)
             if type(found) is tuple:
-                await found[0](scope, receive, send, found[1])
+                if "brace.csrf" in scope:  # armed by SessionMiddleware when its cookie came
+                    await self._csrf_checked(found, scope, receive, send)
+                else:
+                    await found[0](scope, receive, send, found[1])
                 form = scope.get("brace.form")
                 if form is not None:
                     await form.close()  # uploaded files, once the response is sent
@@ -352,6 +359,18 @@ class App(Router):
                     return
             # No WebSocket routes yet: refuse the handshake (the server answers 403).
             await send({"type": "websocket.close", "code": 1000})
+
+    async def _csrf_checked(
+        self, found: tuple[Plan, Sequence[Any]], scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        plan, values = found
+        if scope["method"] not in SAFE_METHODS and plan not in self._csrf_exempt:
+            try:
+                await scope["brace.csrf"].verify(scope, receive)
+            except Exception as exc:
+                await self._handle_error(exc, scope, receive, send)
+                return
+        await plan(scope, receive, send, values)
 
     async def _bad_path(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
         if len(path) > MAX_PATH_LENGTH:

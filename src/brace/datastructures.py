@@ -305,10 +305,11 @@ class QueryParams(Mapping[str, str]):
 
 def safe_filename(raw: str | None) -> str:
     """A client-sent file name reduced to a harmless base name: no directories (`../`,
-    `C:\\`), no control characters or NUL bytes, no leading dots, at most 255 bytes."""
+    `C:\\`), no control characters or NUL bytes, no leading or trailing dots or spaces,
+    at most 255 bytes."""
     name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
-    name = name.strip().lstrip(".").strip()
+    name = name.strip(" .")  # nothing hidden, no "..", no Windows-trailing dots or spaces
     if len(name.encode()) > 255:
         stem, dot, ext = name.rpartition(".")
         if not dot or len(ext) > 16:

@@ -12,9 +12,11 @@ from typing import Any
 
 try:
     import jinja2
+    import markupsafe
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError('brace.templating needs Jinja2: pip install "brace[templates]"') from exc
 
+from .csrf import csrf_input, csrf_token
 from .requests import Request
 from .responses import HTMLResponse
 
@@ -49,6 +51,8 @@ class Templates:
         self.env.globals["url_for"] = _url_for
         self.env.globals["static_url"] = _static_url
         self.env.globals["get_flashed_messages"] = _get_flashed_messages
+        self.env.globals["csrf_token"] = _csrf_token
+        self.env.globals["csrf_input"] = _csrf_input
 
     def _context(self, request: Request, context: Mapping[str, Any] | None) -> dict[str, Any]:
         if self._auto_reload is None:
@@ -135,3 +139,13 @@ def _get_flashed_messages(context: Any, **options: Any) -> list[Any]:
     if "session" not in request.scope:
         return []
     return get_flashed_messages(request, **options)
+
+
+@jinja2.pass_context
+def _csrf_token(context: Any) -> str:
+    return csrf_token(context["request"])
+
+
+@jinja2.pass_context
+def _csrf_input(context: Any) -> markupsafe.Markup:
+    return markupsafe.Markup(csrf_input(context["request"]))

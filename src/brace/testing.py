@@ -24,6 +24,9 @@ __all__ = ["AsyncTestClient", "TestClient"]
 T = TypeVar("T")
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
 class _ASGITransport(httpx.AsyncBaseTransport):
     """Turns an httpx request into one ASGI call and collects the response."""
 
@@ -35,15 +38,25 @@ class _ASGITransport(httpx.AsyncBaseTransport):
         root_path: str,
         state: dict[str, Any],
         raise_app_exceptions: bool,
+        send_origin: bool = True,
     ) -> None:
         self.app = app
         self.client = client
         self.root_path = root_path
         self.state = state
         self.raise_app_exceptions = raise_app_exceptions
+        self.send_origin = send_origin
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
+        if (
+            self.send_origin
+            and request.method not in _SAFE_METHODS
+            and "origin" not in request.headers
+        ):
+            # Browsers name the page's origin on every POST; a test client from the same
+            # site does too (pass headers={"Origin": ...} to act as another site).
+            request.headers["origin"] = f"{request.url.scheme}://{request.url.netloc.decode()}"
         raw_path = request.url.raw_path.split(b"?", 1)[0]
         url = request.url
         port = url.port or (443 if url.scheme == "https" else 80)
@@ -234,6 +247,7 @@ class TestClient(httpx.Client):
         follow_redirects: bool = False,
         headers: dict[str, str] | None = None,
         cookies: dict[str, str] | None = None,
+        send_origin: bool = True,
     ) -> None:
         self.app = app
         self.lifespan_state: dict[str, Any] = {}
@@ -246,6 +260,7 @@ class TestClient(httpx.Client):
             root_path=root_path,
             state=self.lifespan_state,
             raise_app_exceptions=raise_app_exceptions,
+            send_origin=send_origin,
         )
         super().__init__(
             transport=_SyncTransport(inner, self),
@@ -299,6 +314,7 @@ class AsyncTestClient(httpx.AsyncClient):
         follow_redirects: bool = False,
         headers: dict[str, str] | None = None,
         cookies: dict[str, str] | None = None,
+        send_origin: bool = True,
     ) -> None:
         self.app = app
         self.lifespan_state: dict[str, Any] = {}
@@ -310,6 +326,7 @@ class AsyncTestClient(httpx.AsyncClient):
                 root_path=root_path,
                 state=self.lifespan_state,
                 raise_app_exceptions=raise_app_exceptions,
+                send_origin=send_origin,
             ),
             base_url=base_url,
             follow_redirects=follow_redirects,

@@ -7,6 +7,7 @@ import socket
 import pytest
 
 from brace import App, Request
+from brace.csrf import csrf_token
 from brace.sessions import SessionMiddleware
 from brace.testing import TestClient
 
@@ -45,6 +46,10 @@ def make_app(max_age: int = 3600) -> App:
     async def me(request: Request) -> dict[str, object]:
         return {"user": request.session.get("user")}
 
+    @app.get("/token")
+    async def token(request: Request) -> str:
+        return csrf_token(request)
+
     return app
 
 
@@ -67,7 +72,9 @@ def test_sessions_live_in_redis_with_a_ttl_and_rotation_drops_the_old_key() -> N
         ttl, stored = asyncio.run(redis_ttl(first))
         assert 0 < ttl <= 120
         assert stored == b'{"user":"ada"}'
-        second = client.post("/login/ada").text
+        token = client.get("/token").text  # the session cookie now travels: CSRF applies
+        assert client.post("/login/ada").status_code == 403
+        second = client.post("/login/ada", headers={"X-CSRF-Token": token}).text
     assert asyncio.run(redis_ttl(first)) == (-2, None)  # the replaced id is gone
     assert asyncio.run(redis_ttl(second))[1] == b'{"user":"ada"}'
     # Another worker (another app instance) sees the same session.

@@ -13,6 +13,7 @@ SECRET = "a-test-secret-that-is-long-enough"
 
 def make_app(debug: bool = False, **options: Any) -> App:
     app = App(debug=debug)
+    options.setdefault("csrf", False)  # these tests are about sessions; CSRF has tests/csrf
     app.add_middleware(SessionMiddleware, secret_key=options.pop("secret_key", SECRET), **options)
 
     @app.post("/login/{user}")

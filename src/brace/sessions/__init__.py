@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from ..csrf import CSRFCheck
 from ..requests import raw_header
 from ..responses import cookie_header
 from ..types import ASGIApp, Message, Receive, Scope, Send
@@ -55,10 +56,15 @@ class SessionMiddleware:
         same_site: Literal["lax", "strict", "none"] = "lax",
         https_only: bool | None = None,
         max_cookie_size: int = 4000,
+        csrf: bool = True,
+        csrf_trusted_origins: Sequence[str] = (),
     ) -> None:
         """`secret_key` may be a list: the first signs, all verify (key rotation).
-        `https_only=None` marks the cookie Secure unless the app runs in debug mode."""
+        `https_only=None` marks the cookie Secure unless the app runs in debug mode.
+        `csrf=True` checks unsafe requests that carry the session cookie (see brace.csrf);
+        `csrf_trusted_origins` lists other origins allowed to post ("https://admin.example")."""
         self.app = app
+        self.csrf = CSRFCheck(csrf_trusted_origins) if csrf else None
         self.signer = Signer(secret_key)
         self.backend = backend_for(backend, self.signer, max_age)
         self.cookie_name = cookie_name
@@ -81,6 +87,8 @@ class SessionMiddleware:
         session = Session(loaded[1], loaded[0]) if loaded else Session()
         had_cookie = cookie is not None
         scope["session"] = session
+        if had_cookie and self.csrf is not None and scope["type"] == "http":
+            scope["brace.csrf"] = self.csrf
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start" and session.modified:

@@ -23,10 +23,12 @@ class Session(dict[str, Any]):
 
     def rotate(self) -> None:
         """Give the session a new id and keep its data (call it at login: it defeats session
-        fixation, as the id an attacker may have planted stops working)."""
+        fixation, as the id an attacker may have planted stops working). The CSRF secret is
+        renewed as well."""
         if self.id is not None and self.replaced_id is None:
             self.replaced_id = self.id
         self.id = new_session_id()
+        super().pop("_csrf", None)  # a new CSRF secret too: tokens seen before login expire
         self.modified = True
 
     def __setitem__(self, key: str, value: Any) -> None:

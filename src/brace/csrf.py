@@ -1,0 +1,155 @@
+"""Cross-site request forgery protection, on by default wherever sessions are.
+
+A request that carries the session cookie and uses an unsafe method (POST, PUT, PATCH, DELETE)
+must prove it comes from the site itself: it sends back a token tied to the session, in the
+`csrf_token` form field or the `X-CSRF-Token` header, and, from a browser, an Origin (or, over
+HTTPS, a Referer) naming this site. Requests without the session cookie (API clients with
+bearer tokens) carry no ambient authority and are not checked.
+
+Templates get `csrf_token()` and `csrf_input()`; handlers call `csrf_token(request)`. Each token
+is masked with fresh random bytes, so it differs on every page (no BREACH-style guessing
+through compressed responses) while the secret in the session stays the same.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import secrets
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from ._formparser import is_form_media
+from .errors import HTTPError
+from .requests import Request, raw_header
+from .types import Receive, Scope
+
+__all__ = [
+    "CSRF_FIELD",
+    "CSRF_HEADER",
+    "SAFE_METHODS",
+    "CSRFCheck",
+    "csrf_exempt",
+    "csrf_input",
+    "csrf_token",
+]
+
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SESSION_KEY = "_csrf"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_SECRET_BYTES = 32
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def csrf_exempt(handler: F) -> F:
+    """Turn the CSRF check off for one handler (webhooks signed another way, for example)."""
+    handler.__brace_csrf_exempt__ = True  # type: ignore[attr-defined]
+    return handler
+
+
+def is_exempt(handler: Any) -> bool:
+    return bool(getattr(handler, "__brace_csrf_exempt__", False))
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes | None:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError):
+        return None
+
+
+def _xor(a: bytes, b: bytes) -> bytes:
+    return bytes(x ^ y for x, y in zip(a, b, strict=True))
+
+
+def _session_of(request: Request) -> Any:
+    try:
+        return request.session
+    except RuntimeError:
+        raise RuntimeError(
+            "csrf_token() needs sessions: app.add_middleware(SessionMiddleware, secret_key=...)"
+        ) from None
+
+
+def csrf_token(request: Request) -> str:
+    """A token for a form or an `X-CSRF-Token` header, valid for this session."""
+    session = _session_of(request)
+    secret = _unb64(session.get(SESSION_KEY) or "")
+    if secret is None or len(secret) != _SECRET_BYTES:
+        secret = secrets.token_bytes(_SECRET_BYTES)
+        session[SESSION_KEY] = _b64(secret)
+    mask = secrets.token_bytes(_SECRET_BYTES)
+    return _b64(mask + _xor(mask, secret))
+
+
+def csrf_input(request: Request) -> str:
+    """A hidden input carrying the token (escaping is not needed: the token is base64url)."""
+    return f'<input type="hidden" name="{CSRF_FIELD}" value="{csrf_token(request)}">'
+
+
+def _token_matches(token: str, stored: str) -> bool:
+    raw = _unb64(token) if len(token) < 200 else None
+    secret = _unb64(stored)
+    if raw is None or secret is None or len(raw) != 2 * _SECRET_BYTES:
+        return False
+    unmasked = _xor(raw[:_SECRET_BYTES], raw[_SECRET_BYTES:])
+    return hmac.compare_digest(unmasked, secret)
+
+
+def _origin_of(url: str) -> str | None:
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class CSRFCheck:
+    """The check `SessionMiddleware` arms for requests that carry its cookie."""
+
+    def __init__(self, trusted_origins: Sequence[str] = ()) -> None:
+        self.trusted_origins = {origin.rstrip("/").lower() for origin in trusted_origins}
+
+    async def verify(self, scope: Scope, receive: Receive) -> None:
+        """Return when the request may proceed; raise a 403 HTTPError naming why not."""
+        request = Request(scope, receive)
+        self._check_origin(request)
+        token = request.headers.get(CSRF_HEADER)
+        if token is None and is_form_media(request.headers.get("content-type", "")):
+            value = (await request.form()).get(CSRF_FIELD)
+            token = value if isinstance(value, str) else None
+        if not token:
+            raise _refused("the CSRF token is missing (send the csrf_token field or header)")
+        stored = request.session.get(SESSION_KEY)
+        if not isinstance(stored, str) or not _token_matches(token, stored):
+            raise _refused("the CSRF token is invalid or the session has expired; reload the page")
+
+    def _check_origin(self, request: Request) -> None:
+        host = raw_header(request.scope, b"host")
+        scheme = request.scope.get("scheme", "http")
+        own = f"{scheme}://{host.decode('latin-1')}".lower() if host else None
+        origin = request.headers.get("origin")
+        if origin is not None:
+            if origin.lower() != own and origin.rstrip("/").lower() not in self.trusted_origins:
+                raise _refused(f"the request comes from another site ({origin[:100]})")
+            return
+        if scheme != "https":
+            return  # plain HTTP: a Referer proves little; the token still has to match
+        referer = request.headers.get("referer")
+        if not referer:
+            raise _refused("an HTTPS request without Origin must send a Referer")
+        referer_origin = _origin_of(referer)
+        if referer_origin is None or (
+            referer_origin != own and referer_origin not in self.trusted_origins
+        ):
+            raise _refused("the Referer names another site")
+
+
+def _refused(reason: str) -> HTTPError:
+    return HTTPError(403, f"CSRF check failed: {reason}.", title="Forbidden")
