@@ -37,6 +37,7 @@ Plan = Callable[[Scope, Receive, Send, Sequence[Any]], Awaitable[None]]
 _TEXT = (b"content-type", b"text/plain; charset=utf-8")
 _JSON = (b"content-type", b"application/json")
 _OCTET = (b"content-type", b"application/octet-stream")
+_PLAIN_SEND = Response.__call__
 
 render_rules = """\
 Response          -> sent as it is
@@ -260,29 +261,33 @@ def _compile_plan(
             else:
                 result = await call()
             kind = type(result)
-            content_type: tuple[bytes, bytes] | None
+            headers: list[tuple[bytes, bytes]] | None
             if kind is str:
-                code, content_type, body = status, _TEXT, result.encode()
+                code, body = status, result.encode()
+                headers = [_TEXT, (b"content-length", str(len(body)).encode())]
             elif kind is dict or kind is list:
-                code, content_type, body = status, _JSON, json_encoder.encode(result)
+                code, body = status, json_encoder.encode(result)
+                headers = [_JSON, (b"content-length", str(len(body)).encode())]
             elif isinstance(result, Response):
-                await send_response(result, scope, receive, send, on_error)
-                return
+                if kind.__call__ is not _PLAIN_SEND:  # streams and files send themselves
+                    await send_response(result, scope, receive, send, on_error)
+                    return
+                # A body held in memory is sent here, like a dict, with its own headers.
+                code, body, headers = result.status_code, result.body, result._final_headers(scope)
             else:
                 code, content_type, body = _encode_other(result, status)
+                headers = (
+                    None
+                    if content_type is None
+                    else [content_type, (b"content-length", str(len(body)).encode())]
+                )
         except Exception as exc:
             await on_error(exc, scope, receive, send)
             return
-        if content_type is None:
+        if headers is None:
             await _send_no_content(send)
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": code,
-                "headers": [content_type, (b"content-length", str(len(body)).encode())],
-            }
-        )
+        await send({"type": "http.response.start", "status": code, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     return plan, [s for s in specs if s.source != "request"]

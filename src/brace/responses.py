@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from datetime import datetime
 from email.utils import format_datetime
@@ -44,6 +45,7 @@ json_encoder = msgspec.json.Encoder(enc_hook=_encode_other)
 SameSite = Literal["lax", "strict", "none"]
 
 
+@functools.lru_cache(maxsize=64)
 def _content_type(media_type: str, charset: str) -> bytes:
     if media_type.startswith("text/") and "charset=" not in media_type:
         media_type = f"{media_type}; charset={charset}"
@@ -122,6 +124,12 @@ class Response:
         return str(content).encode(self.charset)
 
     def _initial_headers(self, headers: Mapping[str, str] | None) -> list[tuple[bytes, bytes]]:
+        if not headers and self._media_type is not None and self._sends_length():
+            # The common case: only a length and a type.
+            return [
+                (b"content-length", str(len(self.body)).encode("latin-1")),
+                (b"content-type", _content_type(self._media_type, self.charset)),
+            ]
         raw: list[tuple[bytes, bytes]] = []
         seen: set[bytes] = set()
         if headers:

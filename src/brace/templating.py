@@ -48,6 +48,7 @@ class Templates:
             auto_reload=bool(auto_reload),
             **environment_options,
         )
+        self._compiled: dict[str, jinja2.Template] = {}
         self.env.globals["url_for"] = _url_for
         self.env.globals["static_url"] = _static_url
         self.env.globals["get_flashed_messages"] = _get_flashed_messages
@@ -67,7 +68,13 @@ class Templates:
         return values
 
     def get_template(self, name: str) -> jinja2.Template:
-        return self.env.get_template(name)
+        if self.env.auto_reload:
+            return self.env.get_template(name)
+        # Templates never change without auto-reload: skip Jinja2's locked cache lookup.
+        template = self._compiled.get(name)
+        if template is None:
+            template = self._compiled[name] = self.env.get_template(name)
+        return template
 
     def render(
         self,
@@ -110,7 +117,7 @@ class Templates:
         return self._render(name, self._context(request, context), block)
 
     def _render(self, name: str, values: dict[str, Any], block: str | None) -> str:
-        template = self.env.get_template(name)
+        template = self.get_template(name)
         if block is None:
             return template.render(values)
         render_block = template.blocks.get(block)
