@@ -315,7 +315,7 @@ def safe_filename(raw: str | None) -> str:
         if not dot or len(ext) > 16:
             stem, dot, ext = name, "", ""
         room = 255 - len(f"{dot}{ext}".encode())
-        name = stem.encode()[:room].decode(errors="ignore") + dot + ext
+        name = (stem.encode()[:room].decode(errors="ignore") + dot + ext).strip(" .")
     return name or "upload"
 
 
