@@ -415,18 +415,41 @@ def _cached_walker(annotation: Any) -> Walker:
     return _build_walker(annotation)
 
 
+# JSON values that certainly validate as these types (anything else is checked by msgspec).
+_PLAIN_JSON: dict[Any, tuple[type, ...]] = {
+    str: (str,),
+    int: (int,),
+    float: (float, int),
+    bool: (bool,),
+    Any: (str, int, float, bool, list, dict, type(None)),
+}
+
+
 def _build_walker(annotation: Any) -> Walker:
     base, extras = _split_annotated(annotation)
     inner, optional = _unwrap_optional(base)
 
+    # A one-field Struct around the type: msgspec caches a Struct's validation plan, while a
+    # bare annotation (`Annotated[float, Meta(gt=0)]`) would be re-analysed on every call.
+    holder = msgspec.defstruct("Leaf", [("v", annotation)])
+
     def leaf(value: Any, location: str, out: list[dict[str, Any]], depth: int) -> None:
         try:
-            msgspec.convert(value, annotation, strict=False)
+            msgspec.convert({"v": value}, holder, strict=False)
         except msgspec.ValidationError as exc:
-            out.append(error_item(location, exc, value))
+            message = str(exc).replace(" - at `$.v", " - at `$", 1)
+            out.append(error_item(location, msgspec.ValidationError(message), value))
 
     if extras:
         return leaf
+    accepts = _PLAIN_JSON.get(inner)
+    if accepts is not None:
+        # Most fields of a rejected body are fine: a type check clears them without msgspec.
+        def plain(value: Any, location: str, out: list[dict[str, Any]], depth: int) -> None:
+            if type(value) not in accepts and not (value is None and optional):
+                leaf(value, location, out, depth)
+
+        return plain
     if isinstance(inner, type) and (
         issubclass(inner, msgspec.Struct)
         or dataclasses.is_dataclass(inner)
