@@ -335,7 +335,7 @@ class App(Router):
                         return
             found = self._matcher.find(scope["method"], path)
             if type(found) is tuple:
-                if "brace.csrf" in scope:  # armed by SessionMiddleware when its cookie came
+                if "brace.csrf" in scope:  # armed by SessionMiddleware
                     await self._csrf_checked(found, scope, receive, send)
                 else:
                     await found[0](scope, receive, send, found[1])
@@ -366,7 +366,7 @@ class App(Router):
         plan, values = found
         if scope["method"] not in SAFE_METHODS and plan not in self._csrf_exempt:
             try:
-                await scope["brace.csrf"].verify(scope, receive)
+                await scope["brace.csrf"].verify(scope, receive, "brace.session_cookie" in scope)
             except Exception as exc:
                 await self._handle_error(exc, scope, receive, send)
                 return

@@ -4,7 +4,8 @@ A request that carries the session cookie and uses an unsafe method (POST, PUT, 
 must prove it comes from the site itself: it sends back a token tied to the session, in the
 `csrf_token` form field or the `X-CSRF-Token` header, and, from a browser, an Origin (or, over
 HTTPS, a Referer) naming this site. Requests without the session cookie (API clients with
-bearer tokens) carry no ambient authority and are not checked.
+bearer tokens) carry no ambient authority: only a form body posted from another site is refused
+for them, as it could plant a session of the attacker's (login CSRF).
 
 Templates get `csrf_token()` and `csrf_input()`; handlers call `csrf_token(request)`. Each token
 is masked with fresh random bytes, so it differs on every page (no BREACH-style guessing
@@ -116,9 +117,16 @@ class CSRFCheck:
     def __init__(self, trusted_origins: Sequence[str] = ()) -> None:
         self.trusted_origins = {origin.rstrip("/").lower() for origin in trusted_origins}
 
-    async def verify(self, scope: Scope, receive: Receive) -> None:
+    async def verify(self, scope: Scope, receive: Receive, has_session: bool = True) -> None:
         """Return when the request may proceed; raise a 403 HTTPError naming why not."""
         request = Request(scope, receive)
+        if not has_session:
+            # No session cookie came (SameSite keeps it home on cross-site posts), so there is
+            # no token to check; still refuse what only a forged form could be: a form body
+            # sent from another site, which would otherwise plant a session (login CSRF).
+            if self._cross_site(request) and _form_like(request):
+                raise _refused("a form was posted from another site")
+            return
         self._check_origin(request)
         token = request.headers.get(CSRF_HEADER)
         if token is None and is_form_media(request.headers.get("content-type", "")):
@@ -130,10 +138,25 @@ class CSRFCheck:
         if not isinstance(stored, str) or not _token_matches(token, stored):
             raise _refused("the CSRF token is invalid or the session has expired; reload the page")
 
-    def _check_origin(self, request: Request) -> None:
+    def _cross_site(self, request: Request) -> bool:
+        if request.headers.get("sec-fetch-site") == "cross-site":
+            return True
+        origin = request.headers.get("origin")
+        if origin is None:
+            return False
+        return origin.lower() != self._own_origin(request) and (
+            origin.rstrip("/").lower() not in self.trusted_origins
+        )
+
+    @staticmethod
+    def _own_origin(request: Request) -> str | None:
         host = raw_header(request.scope, b"host")
         scheme = request.scope.get("scheme", "http")
-        own = f"{scheme}://{host.decode('latin-1')}".lower() if host else None
+        return f"{scheme}://{host.decode('latin-1')}".lower() if host else None
+
+    def _check_origin(self, request: Request) -> None:
+        own = self._own_origin(request)
+        scheme = request.scope.get("scheme", "http")
         origin = request.headers.get("origin")
         if origin is not None:
             if origin.lower() != own and origin.rstrip("/").lower() not in self.trusted_origins:
@@ -149,6 +172,12 @@ class CSRFCheck:
             referer_origin != own and referer_origin not in self.trusted_origins
         ):
             raise _refused("the Referer names another site")
+
+
+def _form_like(request: Request) -> bool:
+    """A body an HTML form on any site can send without asking (no CORS preflight)."""
+    media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    return media in ("", "text/plain") or is_form_media(media)
 
 
 def _refused(reason: str) -> HTTPError:

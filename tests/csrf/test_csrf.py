@@ -260,3 +260,25 @@ def test_csrf_token_without_sessions_is_a_clear_error(caplog: pytest.LogCaptureF
     with TestClient(app) as client:
         assert client.get("/t").status_code == 500
     assert "csrf_token() needs sessions: app.add_middleware(SessionMiddleware" in caplog.text
+
+
+def test_cross_site_form_posts_without_a_session_are_refused(app: App) -> None:
+    """Login CSRF: SameSite keeps the victim's cookie home, but a forged form must not plant
+    a session of the attacker's either."""
+    with TestClient(app) as client:
+        evil = {"Origin": "https://evil.example"}
+        r = client.post("/login", data={"user": "attacker"}, headers=evil)
+        assert r.status_code == 403 and "another site" in r.json()["detail"]
+        assert "set-cookie" not in r.headers
+        r = client.post("/login", content=b"x", headers={**evil, "content-type": "text/plain"})
+        assert r.status_code == 403
+        r = client.post("/login", headers={"Sec-Fetch-Site": "cross-site"})
+        assert r.status_code == 403
+        # Same-site forms, and cross-origin JSON (preflighted by browsers), pass.
+        assert client.post("/login", data={"user": "me"}).status_code == 200
+
+
+def test_cross_origin_json_without_a_session_is_allowed(tmp_path: Path) -> None:
+    with TestClient(make_app(tmp_path)) as client:
+        r = client.put("/api/thing", json={"a": 1}, headers={"Origin": "https://spa.example"})
+        assert r.status_code == 200

@@ -87,8 +87,10 @@ class SessionMiddleware:
         session = Session(loaded[1], loaded[0]) if loaded else Session()
         had_cookie = cookie is not None
         scope["session"] = session
-        if had_cookie and self.csrf is not None and scope["type"] == "http":
+        if self.csrf is not None and scope["type"] == "http":
             scope["brace.csrf"] = self.csrf
+            if had_cookie:
+                scope["brace.session_cookie"] = True
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start" and session.modified:
