@@ -311,3 +311,54 @@ def test_dependency_mistakes_fail_at_startup() -> None:
     with pytest.raises(ValueError, match="scope"):
         Depends(a, scope="session")  # type: ignore[arg-type]
     assert "first" in repr(Depends(first))
+
+
+def test_handler_scoped_dependency_exits_before_the_response() -> None:
+    events: list[str] = []
+    app = App()
+
+    async def unit_of_work(request: Request) -> AsyncIterator[dict[str, str]]:
+        work: dict[str, str] = {}
+        try:
+            yield work
+        except Exception:
+            events.append("rollback")
+            raise
+        if work.get("fail"):
+            raise HTTPError(409, "commit failed")
+        events.append("commit")
+
+    async def after_response() -> AsyncIterator[None]:
+        yield
+        events.append("request-scoped exit")
+
+    Work = Annotated[dict[str, str], Depends(unit_of_work, scope="handler")]
+
+    @app.post("/ok", dependencies=[Depends(after_response)])
+    async def ok(work: Work) -> str:
+        events.append("handler")
+        return "done"
+
+    @app.post("/conflict")
+    async def conflict(work: Work) -> str:
+        work["fail"] = "yes"
+        return "never sent"
+
+    @app.post("/boom")
+    async def boom(work: Work) -> str:
+        raise RuntimeError("handler failed")
+
+    with TestClient(app, raise_app_exceptions=False) as client:
+        assert client.post("/ok").text == "done"
+        assert events == ["handler", "commit", "request-scoped exit"]
+        events.clear()
+        r = client.post("/conflict")
+        assert r.status_code == 409 and r.json()["detail"] == "commit failed"
+        assert events == []
+        assert client.post("/boom").status_code == 500
+        assert events == ["rollback"]
+
+
+def test_scope_must_be_known() -> None:
+    with pytest.raises(ValueError, match="'request', 'handler' or 'app'"):
+        Depends(lambda: None, scope="session")  # type: ignore[arg-type]

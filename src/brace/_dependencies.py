@@ -275,7 +275,7 @@ class Injector:
         key = (replacement, path)
         compiled = self._compiled_overrides.get(key)
         if compiled is None:
-            params = path_params if marker.scope == "request" else {}
+            params = path_params if marker.scope != "app" else {}
             compiled = compile_dependant(replacement, params, path)
             self._compiled_overrides[key] = compiled
         return compiled
@@ -325,6 +325,7 @@ class Solver:
         "cache",
         "errors",
         "exits",
+        "handler_exits",
         "injector",
         "path",
         "path_params",
@@ -345,6 +346,7 @@ class Solver:
         self.values = values
         self.cache: dict[Callable[..., Any], Any] = {}
         self.exits: list[Any] = []
+        self.handler_exits: list[Any] = []  # scope="handler": closed before the response
         self.errors: list[dict[str, Any]] = []
         self.injector = injector
         self.path_params = path_params
@@ -392,7 +394,8 @@ class Solver:
         kwargs = await self.arguments(dependant)
         if self.errors:
             return None  # the request is invalid: report it instead of calling the dependency
-        value = await _call(dependant, kwargs, self.exits)
+        exits = self.handler_exits if marker.scope == "handler" else self.exits
+        value = await _call(dependant, kwargs, exits)
         if marker.use_cache:
             self.cache[fn] = value
         return value
@@ -401,7 +404,26 @@ class Solver:
         if self.errors:
             raise validation_error(self.errors)
 
+    async def finish_handler(self) -> None:
+        """The handler succeeded: run the code after `yield` of scope="handler" dependencies
+        (a commit, say) before the response goes out; an error there becomes the response."""
+        exits = self.handler_exits
+        while exits:
+            gen = exits.pop()
+            try:
+                if isinstance(gen, AsyncGenerator):
+                    await gen.__anext__()
+                else:
+                    next(gen)
+            except (StopAsyncIteration, StopIteration):
+                continue
+            except BaseException as error:
+                await close_generators(exits, error)  # the others see it as a handler error
+                raise
+            logger.error("Dependency %s yielded more than once", getattr(gen, "__qualname__", gen))
+
     async def close(self, exc: BaseException | None) -> None:
+        await close_generators(self.handler_exits, exc)
         await close_generators(self.exits, exc)
 
 

@@ -208,7 +208,7 @@ class Operation:
 
 def _tree_params(dependant: Dependant, seen: set[tuple[str, str]], out: list[ParamSpec]) -> None:
     for _, marker, sub in dependant.subs:
-        if marker.scope == "request":
+        if marker.scope != "app":
             _tree_params(sub, seen, out)
     for spec in dependant.specs:
         key = (spec.source, spec.key)
@@ -333,6 +333,8 @@ def _plan_with_dependencies(
             kwargs = await solver.arguments(dependant)
             solver.raise_for_errors()
             result = await call(**kwargs)
+            if solver.handler_exits:
+                await solver.finish_handler()
         except Exception as exc:
             await on_error(exc, scope, receive, send)
             await solver.close(exc)

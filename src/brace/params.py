@@ -123,17 +123,21 @@ class File(Form):
 
 class Depends:
     """A value computed by another function: sync, async, or a generator whose code after
-    `yield` runs once the response has been sent (also when the handler failed)."""
+    `yield` runs once the response has been sent (also when the handler failed).
+
+    `scope="handler"` runs the code after `yield` as soon as the handler returns, before the
+    response is sent, so that its failure (a database commit) becomes the response;
+    `scope="app"` creates the value once at start-up and closes it at shutdown."""
 
     def __init__(
         self,
         dependency: Callable[..., Any],
         *,
         use_cache: bool = True,
-        scope: Literal["request", "app"] = "request",
+        scope: Literal["request", "handler", "app"] = "request",
     ) -> None:
-        if scope not in ("request", "app"):
-            raise ValueError("Depends(scope=...) must be 'request' or 'app'")
+        if scope not in ("request", "handler", "app"):
+            raise ValueError("Depends(scope=...) must be 'request', 'handler' or 'app'")
         self.dependency = dependency
         self.use_cache = use_cache
         self.scope = scope
