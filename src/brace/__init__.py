@@ -13,6 +13,7 @@ from .datastructures import QueryParams as QueryParams
 from .datastructures import State as State
 from .datastructures import UploadFile as UploadFile
 from .errors import HTTPError as HTTPError
+from .forms import FormLimits as FormLimits
 from .forms import FormResult as FormResult
 from .params import Body as Body
 from .params import Cookie as Cookie
@@ -41,6 +42,7 @@ __all__ = [
     "FileResponse",
     "Form",
     "FormData",
+    "FormLimits",
     "FormResult",
     "HTMLResponse",
     "HTTPError",

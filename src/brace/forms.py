@@ -49,9 +49,21 @@ class FormResult(Generic[T]):
         self.errors = errors
         """One readable message per field name (`"__all__"` for the form as a whole)."""
 
+    @classmethod
+    def empty(cls) -> FormResult[Any]:
+        """A form nobody has filled in yet (for the page's first GET)."""
+        return cls(None, {})
+
     @property
     def ok(self) -> bool:
         return not self.error_list and self.value is not None
+
+    def add_error(self, field: str, message: str) -> None:
+        """Report a check the model cannot express (a name already taken, a file type);
+        `ok` turns false. `field="__all__"` is about the form as a whole."""
+        location = "form" if field == "__all__" else f"form.{field}"
+        self.error_list.append({"loc": location, "msg": message})
+        self.errors.setdefault(field, message)
 
     def get(self, field: str, default: Any = "") -> Any:
         """What the user entered for `field` (for `value="{{ form.get('name') }}"`)."""

@@ -279,3 +279,16 @@ def test_start_up_errors_name_the_problem() -> None:
 )
 def test_human_messages(raw: str, human: str) -> None:
     assert human_message(raw) == human
+
+
+def test_add_error_and_empty() -> None:
+    blank = FormResult.empty()
+    assert not blank.ok and blank.errors == {} and blank.get("name") == ""
+    form = FormResult(Entry(name="Ada", message="m"), {"name": "Ada"})
+    assert form.ok
+    form.add_error("name", "That name is taken.")
+    form.add_error("__all__", "Try again later.")
+    assert not form.ok and form.value is not None
+    assert form.errors == {"name": "That name is taken.", "__all__": "Try again later."}
+    assert [e["loc"] for e in form.error_list] == ["form.name", "form"]
+    assert "errors=" in repr(form)
