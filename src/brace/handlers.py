@@ -25,6 +25,7 @@ from ._extract import (
     compile_params,
     has_model,
 )
+from ._schema_types import has_schema, wire_type
 from .requests import Request
 from .responses import Response, json_encoder
 from .routing import Route
@@ -163,6 +164,8 @@ def _declared_response(route: Route) -> Any:
 def response_filter(declared: Any, where: str) -> Callable[[Any], Any] | None:
     """A function that reduces a return value to the declared type, so a field that is not
     declared never leaks; None when the declared type needs no filtering (dict, str...)."""
+    if has_schema(declared):
+        declared = wire_type(declared)  # ORM models and the like: their declared wire type
     if declared is None or not has_model(declared):
         return None  # dict[str, int], list[str]...: nothing undeclared can hide in those
     if _is_pydantic_model(declared):

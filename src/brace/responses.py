@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import msgspec
 
+from ._schema_types import schema_of
 from .datastructures import MutableHeaders
 from .types import Receive, Scope, Send
 
@@ -32,10 +33,14 @@ __all__ = [
 
 def _encode_other(value: Any) -> Any:
     # msgspec encodes Structs, dataclasses, dicts, dates, UUIDs... natively; pydantic models
-    # (duck-typed, so pydantic is never imported here) go through their own JSON dump.
+    # (duck-typed, so pydantic is never imported here) go through their own JSON dump, and
+    # classes declaring a wire type (ORM models) through that type.
     dump = getattr(value, "model_dump", None)
     if dump is not None:
         return dump(mode="json")
+    schema = schema_of(type(value))
+    if schema is not None:
+        return msgspec.convert(value, schema, from_attributes=True)
     raise TypeError(f"Objects of type {type(value).__name__} are not JSON serializable")
 
 

@@ -19,6 +19,7 @@ from .._extract import (
     is_upload,
 )
 from .._formparser import URLENCODED
+from .._schema_types import wire_type
 from ..datastructures import UploadFile
 from ..handlers import Operation
 from ..params import Body
@@ -88,7 +89,7 @@ class _Schemas:
         self._rendered: dict[int, Any] = {}
 
     def add(self, annotation: Any) -> int:
-        self._types.append(annotation)
+        self._types.append(wire_type(annotation))
         return len(self._types) - 1
 
     def render(self) -> None:
