@@ -1,0 +1,5 @@
+"""`python -m brace` is the `brace` command."""
+
+from .cli import main
+
+main()

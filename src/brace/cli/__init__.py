@@ -1,0 +1,22 @@
+"""The `brace` command (also `python -m brace`). Needs the `cli` extra (click)."""
+
+from __future__ import annotations
+
+try:
+    import click
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError('the brace command needs click: pip install "brace[cli]"') from exc
+
+from ._app_loader import AppNotFound, load_app
+from ._db import db
+
+__all__ = ["AppNotFound", "load_app", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="brace", prog_name="brace")
+def main() -> None:
+    """brace: run, inspect and manage a brace project."""
+
+
+main.add_command(db)

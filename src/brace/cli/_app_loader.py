@@ -1,0 +1,50 @@
+"""Find the app a command works on: `module:attribute`, from --app, BRACE_APP, or `app:app`."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+__all__ = ["DEFAULT_APP", "AppNotFound", "load_app"]
+
+DEFAULT_APP = "app:app"
+
+
+class AppNotFound(click.ClickException):
+    """The APP path does not lead to a brace App; the message says what was found instead."""
+
+
+def load_app(path: str | None = None) -> Any:
+    """Import `module:attribute` (the current directory is importable) and return the App."""
+    from ..app import App
+
+    spec = path or os.environ.get("BRACE_APP") or DEFAULT_APP
+    module_name, _, attribute = spec.partition(":")
+    attribute = attribute or "app"
+    if not module_name:
+        raise AppNotFound(f"{spec!r} is not an APP path: use module:attribute, like app:app")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name.split(".")[0] and exc.name != module_name:
+            raise  # the module exists but imports something missing: show the real error
+        raise AppNotFound(
+            f"cannot import {module_name!r} (looked in {os.getcwd()}); pass --app module:attr "
+            "or set BRACE_APP"
+        ) from None
+    found = getattr(module, attribute, None)
+    if isinstance(found, App):
+        return found
+    apps = sorted(name for name, value in vars(module).items() if isinstance(value, App))
+    hint = f"; found: {', '.join(apps)}" if apps else "; it defines no brace App"
+    if found is None:
+        raise AppNotFound(f"module {module_name!r} has no attribute {attribute!r}{hint}")
+    raise AppNotFound(
+        f"{module_name}:{attribute} is a {type(found).__name__}, not a brace App{hint}"
+    )
