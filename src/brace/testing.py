@@ -275,6 +275,12 @@ class TestClient(httpx.Client):
             self._started = True
             self._loop.call(self._lifespan.startup())
 
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the app's event loop and return its result: seed a database,
+        inspect app state (`client.run(load_user(1))`). Starts the app first if needed."""
+        self._ensure_started()
+        return self._loop.call(coro)
+
     def __enter__(self) -> TestClient:
         super().__enter__()
         self._ensure_started()
