@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import msgspec
 import pytest
 from db_models import ApiToken, Author, Book, Product, Status
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from brace import App, HTTPError, Query
@@ -286,3 +286,37 @@ def test_openapi_shows_model_schemas(client: TestClient) -> None:
 
 def test_status_enum_round_trip(db_url: str) -> None:
     assert Status.published.value == "published"
+
+
+def test_sync_handlers_get_a_working_session(db_url: str) -> None:
+    from brace.db import SyncDB
+
+    app, _ = make_app(db_url)
+
+    @app.post("/sync/{name}", status_code=201)
+    def create_sync(name: str, session: SyncDB) -> Product:
+        row = Product(name=name, price=3.0)
+        session.add(row)
+        session.flush()
+        assert session.get(Product, row.id) is row
+        count = session.scalar(select(func.count()).select_from(Product))
+        assert count == len(list(session.scalars(select(Product))))
+        return row
+
+    @app.post("/sync-fail/{name}")
+    def fail_sync(name: str, session: SyncDB) -> None:
+        session.add(Product(name=name, price=1.0))
+        session.flush()
+        raise HTTPError(400, "undo")
+
+    @app.get("/misuse")
+    async def misuse(session: SyncDB) -> None:
+        session.flush()  # blocking call on the event loop: refused
+
+    with TestClient(app, raise_app_exceptions=False) as client:
+        made = client.post("/sync/threaded")
+        assert made.status_code == 201 and made.json()["name"] == "threaded"
+        assert client.post("/sync-fail/gone").status_code == 400
+        names = [p["name"] for p in client.get("/products").json()["items"]]
+        assert names == ["threaded"]
+        assert client.get("/misuse").status_code == 500

@@ -33,6 +33,7 @@ from ._pagination import (
     Paginator,
 )
 from ._session import DB, request_session
+from ._sync import SyncDB, SyncSession
 
 __all__ = [
     "DB",
@@ -46,6 +47,8 @@ __all__ = [
     "Page",
     "Pagination",
     "Paginator",
+    "SyncDB",
+    "SyncSession",
     "Timestamps",
     "UUIDPrimaryKey",
     "bulk_insert",
