@@ -122,6 +122,8 @@ class App(Router):
         self.version = version
         self.description = description
         self.servers = list(servers) if servers else None
+        self.security_schemes: dict[str, dict[str, Any]] = {}
+        """OpenAPI security schemes; operations whose dependencies authenticate require them."""
         # Set openapi_url=None to publish no document (and no docs UI).
         self.openapi_url = openapi_url
         self.docs_url = docs_url if openapi_url else None

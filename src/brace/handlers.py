@@ -207,6 +207,7 @@ class Operation:
     plan: Plan
     params: list[ParamSpec]
     response_type: Any
+    security: str | None = None  # "required" / "optional": a dependency authenticates
 
 
 def _tree_params(dependant: Dependant, seen: set[tuple[str, str]], out: list[ParamSpec]) -> None:
@@ -223,14 +224,14 @@ def _tree_params(dependant: Dependant, seen: set[tuple[str, str]], out: list[Par
 def compile_operation(route: Route, on_error: ErrorHandler, injector: Injector) -> Operation:
     """Compile a route once: the plan that serves it and what documents it."""
     declared = _declared_response(route)
-    plan, params = _compile_plan(route, on_error, injector, declared)
+    plan, params, security = _compile_plan(route, on_error, injector, declared)
     plan.__qualname__ = f"plan[{_qualname(route.endpoint)}]"
-    return Operation(route, plan, params, declared)
+    return Operation(route, plan, params, declared, security)
 
 
 def _compile_plan(
     route: Route, on_error: ErrorHandler, injector: Injector, declared: Any
-) -> tuple[Plan, list[ParamSpec]]:
+) -> tuple[Plan, list[ParamSpec], str | None]:
     """Prepare everything about calling `route.endpoint` that does not depend on the request."""
     fn = route.endpoint
     status = route.status_code or 200
@@ -293,7 +294,7 @@ def _compile_plan(
         await send({"type": "http.response.start", "status": code, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    return plan, [s for s in specs if s.source != "request"]
+    return plan, [s for s in specs if s.source != "request"], None
 
 
 def _shaped(fn: Callable[..., Any], shape: Callable[[Any], Any]) -> Callable[..., Awaitable[Any]]:
@@ -317,7 +318,7 @@ def _plan_with_dependencies(
     status: int,
     on_error: ErrorHandler,
     injector: Injector,
-) -> tuple[Plan, list[ParamSpec]]:
+) -> tuple[Plan, list[ParamSpec], str | None]:
     """The plan for handlers with dependencies: resolve the tree, call, send, then close
     generator dependencies (with the handler's exception, if it failed)."""
     path_params = {p.name: p for p in route.params}
@@ -350,7 +351,25 @@ def _plan_with_dependencies(
     params: list[ParamSpec] = []
     _tree_params(dependant, set(), params)
     _record_functions(dependant, route, injector.functions)
-    return plan, params
+    return plan, params, _security(dependant)
+
+
+def _security(dependant: Dependant) -> str | None:
+    """ "required" when a dependency demands credentials (`__brace_security__`), "optional"
+    when one only reads them, else None: what OpenAPI shows as the operation's security."""
+    found: set[str] = set()
+
+    def walk(node: Dependant) -> None:
+        marker = getattr(node.fn, "__brace_security__", None)
+        if marker:
+            found.add(marker)
+        for _, _, sub in node.subs:
+            walk(sub)
+
+    walk(dependant)
+    if "required" in found:
+        return "required"
+    return "optional" if found else None
 
 
 def _record_functions(dependant: Dependant, route: Route, found: dict[Any, str]) -> None:

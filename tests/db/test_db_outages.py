@@ -8,12 +8,12 @@ import time
 from typing import Any
 
 import pytest
-from conftest import PG_URL, require_postgres
 from sqlalchemy import text
 
 from brace import App
 from brace.db import DB, Database
 from brace.testing import AsyncTestClient, TestClient
+from support_db import PG_URL, require_postgres
 
 
 class Proxy:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import PG_URL, require_postgres
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from brace.cli import main
+from support_db import PG_URL, require_postgres
 
 APP_V1 = """
 import os

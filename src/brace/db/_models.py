@@ -38,8 +38,9 @@ class Model(DeclarativeBase):
 
     Each model gets `id: Mapped[int]` as its primary key (declare `id` yourself, or mix in
     `UUIDPrimaryKey`, to change it) and a table named after the class in snake_case. Columns
-    are serialized when a handler returns the model; relationships only through a response
-    type that declares them.
+    are serialized when a handler returns the model, except those named in
+    `__brace_hidden__` (a password hash); relationships only through a response type that
+    declares them.
     """
 
     __abstract__ = True
@@ -102,9 +103,12 @@ def _derive_schema(cls: type) -> Any:
     except Exception:  # unresolvable annotations: fall back to the column types
         hints = {}
     fields: list[tuple[str, Any]] = []
+    hidden = set(getattr(cls, "__brace_hidden__", ()))
     # The primary key first, then columns in declaration order.
     attrs = sorted(mapper.column_attrs, key=lambda a: not a.columns[0].primary_key)
     for attr in attrs:
+        if attr.key in hidden:
+            continue
         column = attr.columns[0]
         python_type = _python_type(column)
         hinted = hints.get(attr.key)

@@ -68,6 +68,7 @@ def install(app: App) -> None:
                 version=app.version,
                 description=app.description,
                 servers=app.servers,
+                security_schemes=app.security_schemes,
             )
             cached.append(json_encoder.encode(document))
         return cached[0]

@@ -145,6 +145,7 @@ def build_document(
     version: str,
     description: str | None = None,
     servers: Sequence[dict[str, Any]] | None = None,
+    security_schemes: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """An OpenAPI 3.1 document for every route that is included in the schema."""
     schemas = _Schemas()
@@ -186,6 +187,14 @@ def build_document(
             if form:
                 entry["requestBody"] = _form_body(form, schemas, pending)
             entry["responses"] = _responses(op, schemas, pending, bool(op.params))
+            if op.security and security_schemes:
+                requirement: list[dict[str, list[str]]] = [{name: []} for name in security_schemes]
+                if op.security == "optional":
+                    requirement.append({})  # anonymous requests are served too
+                else:
+                    entry["responses"].setdefault("401", _problem("Not authenticated"))
+                    entry["responses"].setdefault("403", _problem("Not permitted"))
+                entry["security"] = requirement
             paths.setdefault(template, {})[method.lower()] = entry
 
     schemas.render()
@@ -204,6 +213,8 @@ def build_document(
         document["servers"] = list(servers)
     if tags:
         document["tags"] = [{"name": t} for t in tags]
+    if security_schemes:
+        document["components"]["securitySchemes"] = dict(security_schemes)
     return document
 
 

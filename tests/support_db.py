@@ -1,7 +1,8 @@
-"""Database tests run twice: on SQLite (a file per test) and on the real PostgreSQL server.
+"""Database test support: tests run twice, on SQLite (a file per test) and on the real
+PostgreSQL server. PostgreSQL is required under CI (CI=true); elsewhere its runs skip with the
+reason when the server does not answer on 127.0.0.1:5432.
 
-PostgreSQL is required under CI (CI=true); elsewhere its runs skip with the reason when the
-server does not answer on 127.0.0.1:5432.
+The `db_url` fixture is registered for the whole suite by tests/conftest.py.
 """
 
 import os

@@ -1,0 +1,88 @@
+"""brace.auth: users, passwords, session logins, permissions.
+
+    from brace.auth import Auth, CurrentUser, auth_views, login_required, requires
+
+    auth = Auth(app)                          # after Database(app=...) and SessionMiddleware
+    app.include(auth_views(templates))        # /auth/login, /auth/logout
+
+    @app.get("/account", dependencies=[login_required])
+    async def account(user: CurrentUser) -> ...
+
+Needs the `auth` extra (`pip install "brace[auth]"`: argon2-cffi, PyJWT).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from ..params import Depends
+from ._core import (
+    Auth,
+    Forbidden,
+    NotAuthenticated,
+    authenticate,
+    current_user,
+    login,
+    login_required,
+    logout,
+    require_user,
+    requires,
+    safe_next,
+)
+from ._passwords import (
+    MIN_LENGTH,
+    PasswordRejected,
+    check_password_rules,
+    hash_password,
+    verify_password,
+)
+from ._throttle import MemoryThrottleStore, RedisThrottleStore, Throttle
+from ._views import LoginForm, auth_views
+
+if TYPE_CHECKING:
+    from .models import Group, User, UserMixin
+
+__all__ = [
+    "MIN_LENGTH",
+    "Auth",
+    "CurrentUser",
+    "Forbidden",
+    "Group",
+    "LoginForm",
+    "MemoryThrottleStore",
+    "NotAuthenticated",
+    "PasswordRejected",
+    "RedisThrottleStore",
+    "RequireUser",
+    "Throttle",
+    "User",
+    "UserMixin",
+    "auth_views",
+    "authenticate",
+    "check_password_rules",
+    "current_user",
+    "hash_password",
+    "login",
+    "login_required",
+    "logout",
+    "require_user",
+    "requires",
+    "safe_next",
+    "verify_password",
+]
+
+CurrentUser = Annotated[Any, Depends(current_user)]
+"""The logged-in user or None."""
+
+RequireUser = Annotated[Any, Depends(require_user)]
+"""The logged-in user; anonymous requests get the login page (browsers) or a 401."""
+
+
+def __getattr__(name: str) -> Any:
+    # The models create tables when imported: only on first use, so a project with its own
+    # user model never registers brace's.
+    if name in ("User", "Group", "UserMixin"):
+        from . import models
+
+        return getattr(models, name)
+    raise AttributeError(f"module 'brace.auth' has no attribute {name!r}")

@@ -1,0 +1,269 @@
+"""Who is making this request: session login and logout, the current-user dependencies, and the
+guards that send browsers to the login page and API clients a 401 or 403."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from ..db import DB
+from ..errors import HTTPError, wants_html
+from ..params import Depends
+from ..requests import Request
+from ..responses import RedirectResponse
+from ._passwords import dummy_hash, verify_password
+from ._throttle import Throttle
+
+if TYPE_CHECKING:
+    from ..app import App
+
+__all__ = [
+    "Auth",
+    "Forbidden",
+    "NotAuthenticated",
+    "authenticate",
+    "current_user",
+    "login",
+    "logout",
+    "require_user",
+    "requires",
+    "safe_next",
+]
+
+SESSION_USER = "_auth_user_id"
+SESSION_HASH = "_auth_hash"
+_EXTENSION_KEY = "brace.auth"
+_UNSET: Any = object()
+
+
+class NotAuthenticated(HTTPError):
+    """No (valid) credentials: browsers go to the login page, API clients get a 401."""
+
+    def __init__(self, detail: str = "Log in to continue.") -> None:
+        super().__init__(401, detail, {"WWW-Authenticate": "Bearer"}, title="Unauthorized")
+
+
+class Forbidden(HTTPError):
+    """Logged in, but not allowed."""
+
+    def __init__(self, detail: str = "You do not have permission to do this.") -> None:
+        super().__init__(403, detail, title="Forbidden")
+
+
+class Auth:
+    """Authentication for one app: its user model, login page, throttling and secret.
+
+    `Auth(app, user_model=User, secret_key=...)`; needs a brace.db Database on the app and,
+    for session logins, `SessionMiddleware`.
+    """
+
+    def __init__(
+        self,
+        app: App | None = None,
+        *,
+        user_model: type[Any] | None = None,
+        secret_key: str | None = None,
+        login_url: str = "/auth/login",
+        throttle: Throttle | None = None,
+    ) -> None:
+        if user_model is None:
+            from .models import User
+
+            user_model = User
+        self.user_model = user_model
+        self.secret_key = secret_key
+        self.login_url = login_url
+        self.throttle = throttle or Throttle()
+        self.token_authenticators: list[Callable[[AsyncSession, str], Any]] = []
+        if app is not None:
+            self.install(app)
+
+    def install(self, app: App) -> None:
+        if _EXTENSION_KEY in app.extensions:
+            raise RuntimeError("this app already has an Auth")
+        app.extensions[_EXTENSION_KEY] = self
+        if self.secret_key is None:
+            self.secret_key = _session_secret(app)
+        app.exception_handlers.setdefault(NotAuthenticated, self._not_authenticated)
+        app.on_shutdown(self.throttle.store.close)
+
+    @staticmethod
+    def of(app: App) -> Auth:
+        try:
+            auth: Auth = app.extensions[_EXTENSION_KEY]
+        except KeyError:
+            raise RuntimeError("this app has no Auth: create one with Auth(app)") from None
+        return auth
+
+    async def _not_authenticated(self, request: Request, exc: NotAuthenticated) -> Any:
+        if request.method in ("GET", "HEAD") and wants_html(request.headers.get("accept", "")):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            root = request.scope.get("root_path", "")
+            return RedirectResponse(f"{root}{self.login_url}?next={quote(target)}", 303)
+        raise exc  # problem+json 401 with WWW-Authenticate
+
+    # -- the session's link to a user ---------------------------------------------------------
+
+    def session_hash(self, user: Any) -> str:
+        """A fingerprint of the password hash: changing the password logs out other sessions."""
+        key = (self.secret_key or "").encode()
+        return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+    async def load_user(self, session: AsyncSession, user_id: Any) -> Any:
+        model = self.user_model
+        statement = select(model).where(model.id == user_id)
+        if "groups" in sa_inspect(model).relationships:
+            statement = statement.options(selectinload(model.groups))
+        try:
+            return await session.scalar(statement)
+        except (ValueError, TypeError):
+            return None
+
+
+def _session_secret(app: App) -> str:
+    for _middleware, options in app.user_middleware:
+        secret = options.get("secret_key")
+        if secret:
+            return secret if isinstance(secret, str) else str(next(iter(secret)))
+    raise RuntimeError(
+        "Auth needs a secret: pass Auth(secret_key=...) or add SessionMiddleware first"
+    )
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """`target` when it is a path on this site, else `default`: `next=` must never send a
+    freshly logged-in user to another site (`//evil.example`, `https://...`, `/\\evil`)."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    if any(ch in target for ch in "\\\r\n\t") or any(ord(ch) < 32 for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+async def authenticate(request: Request, session: AsyncSession, account: str, password: str) -> Any:
+    """The active user with this email (or username) and password, or None. Throttled per
+    account and per client address (429 once blocked); an unknown account costs as much time
+    as a wrong password and gets the same None."""
+    auth = Auth.of(request.app)
+    client = request.client[0] if request.client else None
+    if await auth.throttle.blocked(account, client):
+        raise HTTPError(
+            429,
+            "Too many failed logins; try again in a minute.",
+            {"Retry-After": str(auth.throttle.window)},
+        )
+    model = auth.user_model
+    field = getattr(model, model.USERNAME_FIELD)
+    user = await session.scalar(select(model).where(field == account.strip()))
+    stored = user.password_hash if user is not None else dummy_hash()
+    ok, rehash = await asyncio.to_thread(verify_password, stored, password)
+    if user is None or not ok or not user.is_active:
+        await auth.throttle.failed(account, client)
+        return None
+    await auth.throttle.succeeded(account)
+    if rehash:
+        user.set_password(password)  # parameters changed since: upgrade the stored hash
+    return user
+
+
+async def login(request: Request, user: Any) -> None:
+    """Log `user` in for this browser: a new session id (an id planted before login is
+    worthless), the user's id in the session, `last_login` updated."""
+    auth = Auth.of(request.app)
+    session: Any = request.session
+    session.rotate()
+    session[SESSION_USER] = str(user.id)
+    session[SESSION_HASH] = auth.session_hash(user)
+    user.last_login = datetime.now(UTC)
+    request.scope["brace.user"] = user
+
+
+async def logout(request: Request) -> None:
+    """Forget the user and everything else in the session (the cookie is deleted)."""
+    request.session.clear()
+    request.scope["brace.user"] = None
+
+
+async def current_user(request: Request, session: DB) -> Any:
+    """The logged-in user (bearer token or session), or None."""
+    cached = request.scope.get("brace.user", _UNSET)
+    if cached is not _UNSET:
+        return cached
+    auth = Auth.of(request.app)
+    user = None
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        for authenticator in auth.token_authenticators:
+            user = await authenticator(session, token.strip())
+            if user is not None:
+                break
+        if user is None:
+            raise NotAuthenticated("The bearer token is invalid or expired.")
+    elif "session" in request.scope:
+        stored: Any = request.session
+        user_id = stored.get(SESSION_USER)
+        if user_id is not None:
+            user = await auth.load_user(session, _coerce_id(auth.user_model, user_id))
+            if user is not None and not hmac.compare_digest(
+                str(stored.get(SESSION_HASH, "")), auth.session_hash(user)
+            ):
+                user = None  # the password changed since this session logged in
+    if user is not None and not user.is_active:
+        user = None
+    request.scope["brace.user"] = user
+    return user
+
+
+current_user.__brace_security__ = "optional"  # type: ignore[attr-defined]
+
+
+def _coerce_id(model: Any, raw: Any) -> Any:
+    python_type = sa_inspect(model).primary_key[0].type.python_type
+    try:
+        return python_type(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+async def require_user(user: Annotated[Any, Depends(current_user)]) -> Any:
+    """The logged-in user, or NotAuthenticated (login page for browsers, 401 for APIs)."""
+    if user is None:
+        raise NotAuthenticated()
+    return user
+
+
+require_user.__brace_security__ = "required"  # type: ignore[attr-defined]
+
+
+def requires(*perms: str, staff: bool = False) -> Depends:
+    """A dependency that lets through only users holding every one of `perms` (and staff,
+    with `staff=True`): `dependencies=[requires("articles.edit")]` on a route or router, or
+    `user: Annotated[User, requires("articles.edit")]` to receive the user."""
+
+    async def permitted(user: Annotated[Any, Depends(require_user)]) -> Any:
+        if staff and not (user.is_staff and user.is_active):
+            raise Forbidden("Only staff can do this.")
+        if perms and not user.has_perm(*perms):
+            raise Forbidden()
+        return user
+
+    permitted.__qualname__ = f"requires({', '.join(map(repr, perms))})"
+    return Depends(permitted)
+
+
+login_required = Depends(require_user)
+"""`dependencies=[login_required]` on a route or router."""

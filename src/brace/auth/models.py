@@ -1,0 +1,99 @@
+"""The user model: brace's `User`, or your own built on `UserMixin`.
+
+`User` lives in the `auth_user` table with its groups in `auth_group`. A project that needs
+other fields subclasses nothing and declares its own model with `UserMixin` (then passes it as
+`Auth(user_model=...)`); importing this module is what creates brace's tables, so a project
+with its own model never gets them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, String, Table, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Model
+
+__all__ = ["Group", "User", "UserMixin"]
+
+
+class UserMixin:
+    """The columns and behaviour every user model needs."""
+
+    __brace_hidden__: ClassVar[tuple[str, ...]] = ("password_hash",)
+    USERNAME_FIELD: ClassVar[str] = "email"
+
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    is_staff: Mapped[bool] = mapped_column(default=False)
+    is_superuser: Mapped[bool] = mapped_column(default=False)
+    permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    last_login: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    date_joined: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    def set_password(self, password: str) -> None:
+        """Store an argon2id hash of `password` (check the rules first: `validate_password`)."""
+        from ._passwords import hash_password
+
+        self.password_hash = hash_password(password)
+
+    def has_usable_password(self) -> bool:
+        return self.password_hash.startswith("$argon2")
+
+    def all_permissions(self) -> set[str]:
+        """The user's own permissions and those of their groups (when loaded)."""
+        found = set(self.permissions or ())
+        for group in _loaded_groups(self):
+            found.update(group.permissions or ())
+        return found
+
+    def has_perm(self, *perms: str) -> bool:
+        """Whether an active user holds every one of `perms` ("articles.edit"); superusers
+        hold them all."""
+        if not self.is_active:
+            return False
+        if self.is_superuser:
+            return True
+        held = self.all_permissions()
+        return all(perm in held for perm in perms)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {getattr(self, 'id', None)!r} {self.email!r}>"
+
+
+def _loaded_groups(user: Any) -> list[Any]:
+    # Only groups already loaded: async SQLAlchemy must not lazy-load inside a property.
+    state = getattr(user, "_sa_instance_state", None)
+    if state is None or "groups" not in getattr(state, "dict", {}):
+        return []
+    return list(state.dict["groups"] or ())
+
+
+user_groups = Table(
+    "auth_user_groups",
+    Model.metadata,
+    Column("user_id", ForeignKey("auth_user.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", ForeignKey("auth_group.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Group(Model):
+    """A named set of permissions users can belong to ("editors": ["articles.edit", ...])."""
+
+    __tablename__ = "auth_group"
+
+    name: Mapped[str] = mapped_column(String(150), unique=True)
+    permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class User(UserMixin, Model):
+    """brace's user: email and password, flags, permissions and groups."""
+
+    __tablename__ = "auth_user"
+
+    groups: Mapped[list[Group]] = relationship(secondary=user_groups, lazy="raise")

@@ -1,0 +1,296 @@
+"""Bearer tokens for APIs: signed JWTs (PyJWT) and revocable opaque tokens kept in the database,
+plus the OAuth2 password-flow endpoint that hands them out (and makes `/docs`' Authorize work).
+
+    jwt = JWTTokens(secret="...")            # or RS256 keys, see JWTTokens
+    auth.use_jwt(jwt)                        # `Authorization: Bearer <jwt>` logs users in
+    app.include(token_endpoint(jwt))         # POST /auth/token (OAuth2 password flow)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Any
+
+import jwt as pyjwt
+import msgspec
+from sqlalchemy import DateTime, ForeignKey, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..csrf import csrf_exempt
+from ..db import DB, Model
+from ..params import Form
+from ..requests import Request
+from ..responses import JSONResponse
+from ._core import Auth, authenticate
+
+if TYPE_CHECKING:
+    from ..app import App
+
+__all__ = [
+    "OPAQUE_PREFIX",
+    "AccessToken",
+    "JWTTokens",
+    "TokenResponse",
+    "create_access_token",
+    "enable_tokens",
+    "issue_for",
+    "revoke_access_token",
+]
+
+OPAQUE_PREFIX = "brace_"
+SCHEME_NAME = "OAuth2PasswordBearer"
+_HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
+_RSA_ALGORITHMS = ("RS256", "RS384", "RS512")
+
+
+class JWTTokens:
+    """Issue and verify JWTs. One algorithm per instance, chosen by the server, never by the
+    token: `alg: none`, and an HS256 token signed with an RS256 public key (algorithm
+    confusion), are refused.
+
+    Keys rotate: `keys={"2026-11": new, "2026-05": old}` signs with the first and verifies
+    with whichever `kid` the token names. HS256 keys are secrets (32+ bytes); RS256 takes
+    `private_key` (PEM) to sign and `keys` of public PEMs to verify.
+    """
+
+    def __init__(
+        self,
+        secret: str | None = None,
+        *,
+        keys: Mapping[str, str] | None = None,
+        private_key: str | None = None,
+        algorithm: str = "HS256",
+        lifetime: int = 3600,
+        audience: str | None = None,
+        issuer: str | None = None,
+        leeway: int = 0,
+    ) -> None:
+        if algorithm not in (*_HMAC_ALGORITHMS, *_RSA_ALGORITHMS):
+            raise ValueError(f"unsupported JWT algorithm {algorithm!r}")
+        if secret is not None:
+            keys = {"default": secret, **(keys or {})}
+        if not keys:
+            raise ValueError("JWTTokens needs a secret or keys")
+        if algorithm in _HMAC_ALGORITHMS:
+            for kid, key in keys.items():
+                if len(key.encode()) < 32:
+                    raise ValueError(f"JWT key {kid!r} is shorter than 32 bytes")
+                if "PUBLIC KEY" in key or "PRIVATE KEY" in key:
+                    raise ValueError(f"JWT key {kid!r} is a PEM key: HS algorithms take secrets")
+        elif private_key is None:
+            raise ValueError(f"{algorithm} needs private_key= to sign")
+        self.algorithm = algorithm
+        self.keys = dict(keys)
+        self.signing_kid = next(iter(self.keys))
+        self.private_key = private_key
+        self.lifetime = lifetime
+        self.audience = audience
+        self.issuer = issuer
+        self.leeway = leeway
+
+    def issue(self, subject: str, *, claims: Mapping[str, Any] | None = None) -> str:
+        """A token for `subject` (a user id), valid for `lifetime` seconds from now."""
+        now = datetime.now(UTC)
+        payload: dict[str, Any] = {
+            "sub": subject,
+            "iat": now,
+            "nbf": now,
+            "exp": now + timedelta(seconds=self.lifetime),
+            "jti": uuid.uuid4().hex,
+            **(claims or {}),
+        }
+        if self.audience is not None:
+            payload["aud"] = self.audience
+        if self.issuer is not None:
+            payload["iss"] = self.issuer
+        key = self.private_key if self.private_key is not None else self.keys[self.signing_kid]
+        return pyjwt.encode(
+            payload, key, algorithm=self.algorithm, headers={"kid": self.signing_kid}
+        )
+
+    def verify(self, token: str) -> dict[str, Any] | None:
+        """The claims of a valid token, or None (bad signature, expired, not yet valid, wrong
+        audience or issuer, unknown key, other algorithm, malformed)."""
+        if len(token) > 8192:
+            return None
+        try:
+            header = pyjwt.get_unverified_header(token)
+        except pyjwt.PyJWTError:
+            return None
+        if header.get("alg") != self.algorithm:
+            return None
+        kid = header.get("kid")
+        candidates = [self.keys[kid]] if kid in self.keys else []
+        for key in candidates:
+            try:
+                claims: dict[str, Any] = pyjwt.decode(
+                    token,
+                    key,
+                    algorithms=[self.algorithm],
+                    audience=self.audience,
+                    issuer=self.issuer,
+                    leeway=self.leeway,
+                    options={"require": ["exp", "iat", "sub"]},
+                )
+            except (pyjwt.PyJWTError, ValueError, TypeError):
+                continue
+            return claims
+        return None
+
+
+# -- opaque tokens ---------------------------------------------------------------------------------
+
+
+class AccessToken(Model):
+    """A revocable API token for brace's User. Only a SHA-256 of the token is stored."""
+
+    __tablename__ = "auth_access_token"
+    __brace_hidden__ = ("token_hash",)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("auth_user.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC)
+    )
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+async def create_access_token(
+    session: AsyncSession, user: Any, *, label: str = "", lifetime: int | None = None
+) -> str:
+    """A new opaque token for `user`; returned once, never stored in clear."""
+    token = OPAQUE_PREFIX + secrets.token_urlsafe(32)
+    expires = datetime.now(UTC) + timedelta(seconds=lifetime) if lifetime else None
+    session.add(
+        AccessToken(user_id=user.id, token_hash=_digest(token), label=label, expires_at=expires)
+    )
+    await session.flush()
+    return token
+
+
+async def revoke_access_token(session: AsyncSession, token: str) -> bool:
+    """Revoke a token (it stops working at once); False when no such live token exists."""
+    row = await session.scalar(select(AccessToken).where(AccessToken.token_hash == _digest(token)))
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = datetime.now(UTC)
+    await session.flush()
+    return True
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def opaque_authenticator(auth: Auth) -> Any:
+    async def from_opaque(session: AsyncSession, token: str) -> Any:
+        if not token.startswith(OPAQUE_PREFIX) or len(token) > 200:
+            return None
+        row = await session.scalar(
+            select(AccessToken).where(AccessToken.token_hash == _digest(token))
+        )
+        if row is None or row.revoked_at is not None:
+            return None
+        if row.expires_at is not None and _aware(row.expires_at) <= datetime.now(UTC):
+            return None
+        return await auth.load_user(session, row.user_id)
+
+    return from_opaque
+
+
+def jwt_authenticator(auth: Auth, tokens: JWTTokens) -> Any:
+    async def from_jwt(session: AsyncSession, token: str) -> Any:
+        if token.count(".") != 2:
+            return None
+        claims = tokens.verify(token)
+        if claims is None:
+            return None
+        user_id = _coerce(auth, claims.get("sub"))
+        if user_id is None:
+            return None
+        user = await auth.load_user(session, user_id)
+        if user is None or claims.get("pwh") != auth.session_hash(user)[:16]:
+            return None  # the password changed since the token was issued
+        return user
+
+    return from_jwt
+
+
+def _coerce(auth: Auth, raw: Any) -> Any:
+    from ._core import _coerce_id
+
+    return _coerce_id(auth.user_model, raw) if raw is not None else None
+
+
+def issue_for(auth: Auth, tokens: JWTTokens, user: Any) -> str:
+    """A JWT for `user` that stops verifying when the user's password changes."""
+    return tokens.issue(str(user.id), claims={"pwh": auth.session_hash(user)[:16]})
+
+
+# -- the OAuth2 password flow ------------------------------------------------------------------
+
+
+class TokenResponse(msgspec.Struct):
+    access_token: str
+    token_type: str
+    expires_in: int | None = None
+
+
+def enable_tokens(
+    app: App,
+    jwt: JWTTokens | None = None,
+    *,
+    token_url: str = "/auth/token",
+    opaque_lifetime: int | None = 30 * 24 * 3600,
+) -> None:
+    """Accept bearer tokens on `app` (JWTs from `jwt`, and opaque `AccessToken`s) and serve
+    the OAuth2 password flow at `token_url`: a form with `username` and `password` returns a
+    JWT (or, without `jwt`, a new opaque token). OpenAPI documents the scheme, so `/docs`'
+    Authorize button logs in, and protected operations show their security requirement."""
+    auth = Auth.of(app)
+    if jwt is not None:
+        auth.token_authenticators.append(jwt_authenticator(auth, jwt))
+    auth.token_authenticators.append(opaque_authenticator(auth))
+    app.security_schemes[SCHEME_NAME] = {
+        "type": "oauth2",
+        "flows": {"password": {"tokenUrl": token_url, "scopes": {}}},
+    }
+
+    @app.post(token_url, name="brace_auth_token", tags=["auth"])
+    @csrf_exempt  # credentials travel in the body, not in a cookie
+    async def issue_token(
+        request: Request,
+        session: DB,
+        username: Annotated[str, Form(max_length=254)],
+        password: Annotated[str, Form(max_length=1024)],
+        grant_type: Annotated[str, Form(pattern="^password$")] = "password",
+    ) -> TokenResponse:
+        """Exchange an email and password for a bearer token (OAuth2 password flow)."""
+        user = await authenticate(request, session, username, password)
+        if user is None:
+            return _oauth_error("invalid_grant", "Invalid username or password.")  # type: ignore[return-value]
+        if jwt is not None:
+            return TokenResponse(issue_for(auth, jwt, user), "bearer", jwt.lifetime)
+        token = await create_access_token(
+            session, user, label="token endpoint", lifetime=opaque_lifetime
+        )
+        return TokenResponse(token, "bearer", opaque_lifetime)
+
+
+def _oauth_error(code: str, description: str) -> JSONResponse:
+    return JSONResponse(
+        {"error": code, "error_description": description},
+        400,
+        headers={"Cache-Control": "no-store"},
+    )

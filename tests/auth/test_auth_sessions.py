@@ -1,0 +1,180 @@
+"""Session logins through the login page: redirects with a safe `next`, session fixation,
+permissions on handlers and routers, logout, password changes, throttling."""
+
+from typing import Any
+
+import pytest
+
+from brace.auth import Throttle, safe_next
+from brace.testing import TestClient
+from conftest import PASSWORD, csrf, log_in, make_app
+
+
+def test_anonymous_browsers_go_to_the_login_page_and_apis_get_401(client: TestClient) -> None:
+    page = client.get("/private?x=1", headers={"accept": "text/html"})
+    assert page.status_code == 303
+    assert page.headers["location"] == "/auth/login?next=/private%3Fx%3D1"
+    api = client.get("/private")
+    assert api.status_code == 401 and api.headers["www-authenticate"] == "Bearer"
+    assert api.headers["content-type"] == "application/problem+json"
+    assert client.post("/articles/1/edit", headers={"accept": "text/html"}).status_code == 401
+
+
+def test_login_then_protected_pages_then_logout(client: TestClient) -> None:
+    assert client.get("/me").json() == {"email": None}
+    r = log_in(client, next_url="/private")
+    assert r.status_code == 303 and r.headers["location"] == "/private"
+    assert client.get("/private").text == "hello ada@example.com"
+    assert client.get("/whole-router-login").text == "ok"
+    out = client.post("/auth/logout", headers={"X-CSRF-Token": csrf(client)})
+    assert out.status_code == 303 and out.headers["location"] == "/auth/login"
+    assert client.get("/me").json() == {"email": None}
+    assert "You have been logged out." in client.get("/auth/login").text
+
+
+def test_session_id_changes_at_login(db_url: str) -> None:
+    app = make_app(db_url)
+    with TestClient(app) as client:
+        client.get("/auth/login")  # an anonymous session (holding the CSRF secret)
+        before = client.cookies["session"]
+        log_in(client)
+        after = client.cookies["session"]
+        assert before != after
+    # An attacker who planted `before` gets nothing from it.
+    with TestClient(app, cookies={"session": before}) as attacker:
+        assert attacker.get("/me").json() == {"email": None}
+
+
+def test_wrong_password_unknown_and_inactive_accounts_look_the_same(client: TestClient) -> None:
+    answers = []
+    for email, password in [
+        ("ada@example.com", "wrong password"),
+        ("nobody@example.com", PASSWORD),
+        ("gone@example.com", PASSWORD),
+    ]:
+        r = log_in(client, email, password)
+        answers.append((r.status_code, "Invalid email or password." in r.text))
+    assert answers == [(400, True)] * 3
+    assert client.get("/me").json() == {"email": None}
+
+
+def test_login_form_keeps_input_escaped(client: TestClient) -> None:
+    hostile = '"><script>alert(1)</script>'
+    r = log_in(client, hostile, "x")
+    assert r.status_code == 400
+    assert "<script>alert(1)</script>" not in r.text
+    assert "&lt;script&gt;" in r.text or "&#34;&gt;&lt;script&gt;" in r.text
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        "/ok\r\nSet-Cookie: x=1",
+        "http:/evil.example",
+        "",
+    ],
+)
+def test_next_never_leaves_the_site(client: TestClient, target: str) -> None:
+    r = log_in(client, next_url=target)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/"
+
+
+def test_safe_next_keeps_local_paths() -> None:
+    assert safe_next("/articles/1?tab=2#x") == "/articles/1?tab=2#x"
+    assert safe_next(None, "/home") == "/home"
+
+
+def test_permissions_on_handlers_and_routers(client: TestClient) -> None:
+    log_in(client)  # ada: no permissions
+    token = csrf(client)
+    assert client.post("/articles/7/edit", headers={"X-CSRF-Token": token}).status_code == 403
+    assert client.get("/staff/panel").status_code == 403
+    client.post("/auth/logout", headers={"X-CSRF-Token": token})
+
+    log_in(client, "ed@example.com")  # in the editors group
+    token = csrf(client)
+    r = client.post("/articles/7/edit", headers={"X-CSRF-Token": token})
+    assert r.text == "ed@example.com edited 7"
+    assert client.get("/staff/panel").status_code == 403
+    client.post("/auth/logout", headers={"X-CSRF-Token": token})
+
+    log_in(client, "root@example.com")  # superuser and staff
+    token = csrf(client)
+    assert client.post("/articles/7/edit", headers={"X-CSRF-Token": token}).status_code == 200
+    assert client.get("/staff/panel").text == "staff only"
+
+
+def test_changing_the_password_ends_other_sessions(client: TestClient) -> None:
+    # Two devices: one client, two cookie jars (an app's pool belongs to one event loop).
+    log_in(client)
+    phone = client.cookies["session"]
+    client.cookies.clear()
+    log_in(client)
+    client.post("/password", headers={"X-CSRF-Token": csrf(client)})  # from the laptop
+    client.cookies.clear()
+    client.cookies.set("session", phone)
+    assert client.get("/me").json() == {"email": None}
+
+
+def test_forged_or_tampered_session_cookies_are_anonymous(client: TestClient) -> None:
+    log_in(client)
+    real = client.cookies["session"]
+    for forged in (real[:-2] + "xx", "eyJfYXV0aF91c2VyX2lkIjogIjEifQ", "", "a" * 4000):
+        client.cookies.clear()
+        client.cookies.set("session", forged)
+        assert client.get("/me").json() == {"email": None}
+
+
+def test_the_eleventh_failure_in_a_minute_is_refused(db_url: str) -> None:
+    app = make_app(db_url, throttle=Throttle(limit=10, window=60))
+    with TestClient(app) as client:
+        for _ in range(10):
+            assert log_in(client, password="wrong password").status_code == 400
+        r = log_in(client)  # even the right password, until the window passes
+        assert r.status_code == 429 and r.headers["retry-after"] == "60"
+    # Other accounts from another address are not affected.
+    with TestClient(app, client=("10.0.0.9", 1)) as other:
+        assert log_in(other, "ed@example.com").status_code == 303
+
+
+def test_throttle_counts_per_client_address_too(db_url: str) -> None:
+    app = make_app(db_url, throttle=Throttle(limit=3, window=60))
+    with TestClient(app, client=("10.0.0.1", 1)) as client:
+        for email in ("a@x.y", "b@x.y", "c@x.y"):
+            log_in(client, email, "wrong")
+        assert log_in(client, "ed@example.com").status_code == 429
+
+
+def test_rehash_when_parameters_change(client: TestClient, app: Any) -> None:
+    from argon2 import PasswordHasher
+    from sqlalchemy import select
+
+    from brace.auth import User
+    from brace.db import Database
+
+    db = Database.of(app)
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
+
+    async def set_weak_hash() -> None:
+        async with db.session() as session:
+            user = await session.scalar(select(User).where(User.email == "ada@example.com"))
+            assert user is not None
+            user.password_hash = weak
+            await session.commit()
+
+    async def stored_hash() -> str:
+        async with db.session() as session:
+            user = await session.scalar(select(User).where(User.email == "ada@example.com"))
+            assert user is not None
+            return user.password_hash
+
+    client.run(set_weak_hash())
+    assert log_in(client).status_code == 303
+    upgraded = client.run(stored_hash())
+    assert upgraded != weak and "m=19456,t=2,p=1" in upgraded
