@@ -27,13 +27,13 @@ JWT_SECRET = "a-jwt-secret-of-at-least-thirty-two-bytes"
 TOKEN_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def make_app(url: str, *, throttle: Throttle | None = None) -> App:
+def make_app(url: str, *, throttle: Throttle | None = None, mailer: Any = None) -> App:
     from brace.auth import Group, User
 
     app = App()
     app.add_middleware(SessionMiddleware, secret_key=SECRET)
     db = Database(url, app=app)
-    Auth(app, throttle=throttle or Throttle())
+    Auth(app, throttle=throttle or Throttle(), mailer=mailer)
     app.include(auth_views())
     enable_tokens(app, JWTTokens(secret=JWT_SECRET, audience="tests", issuer="brace"))
 

@@ -18,11 +18,13 @@ from sqlalchemy.orm import selectinload
 
 from ..db import DB
 from ..errors import HTTPError, wants_html
+from ..mail import ConsoleMailer, Mailer
 from ..params import Depends
 from ..requests import Request
 from ..responses import RedirectResponse
 from ._passwords import dummy_hash, verify_password
 from ._throttle import Throttle
+from .reset import PasswordResetTokens
 
 if TYPE_CHECKING:
     from ..app import App
@@ -75,6 +77,8 @@ class Auth:
         secret_key: str | None = None,
         login_url: str = "/auth/login",
         throttle: Throttle | None = None,
+        mailer: Mailer | None = None,
+        reset_max_age: int = 3600,
     ) -> None:
         if user_model is None:
             from .models import User
@@ -84,6 +88,8 @@ class Auth:
         self.secret_key = secret_key
         self.login_url = login_url
         self.throttle = throttle or Throttle()
+        self.mailer: Mailer = mailer or ConsoleMailer()
+        self.reset_max_age = reset_max_age
         self.token_authenticators: list[Callable[[AsyncSession, str], Any]] = []
         if app is not None:
             self.install(app)
@@ -96,6 +102,11 @@ class Auth:
             self.secret_key = _session_secret(app)
         app.exception_handlers.setdefault(NotAuthenticated, self._not_authenticated)
         app.on_shutdown(self.throttle.store.close)
+
+    @property
+    def reset_tokens(self) -> PasswordResetTokens:
+        """Signed, expiring, single-use password-reset tokens (see brace.auth.reset)."""
+        return PasswordResetTokens(self.secret_key or "", max_age=self.reset_max_age)
 
     @staticmethod
     def of(app: App) -> Auth:

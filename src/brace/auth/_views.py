@@ -7,21 +7,34 @@ overrides them by putting files with the same names in its own template director
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import jinja2
 import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import DB
 from ..forms import FormResult
+from ..mail import Message
 from ..requests import Request
 from ..responses import RedirectResponse, Response
 from ..routing import Router
 from ..sessions import flash
 from ..templating import Templates
-from ._core import authenticate, login, logout, safe_next
+from ._core import Auth, authenticate, login, logout, safe_next
+from ._passwords import PasswordRejected, check_password_rules
+from .reset import PasswordResetTokens
 
-__all__ = ["PACKAGE_TEMPLATES", "LoginForm", "auth_views"]
+__all__ = [
+    "PACKAGE_TEMPLATES",
+    "LoginForm",
+    "NewPassword",
+    "ResetForm",
+    "auth_views",
+    "send_reset_link",
+    "user_for_reset",
+]
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
@@ -30,6 +43,51 @@ class LoginForm(msgspec.Struct):
     account: Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
     next: str = "/"
+
+
+class ResetForm(msgspec.Struct):
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+
+
+class NewPassword(msgspec.Struct):
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    confirm: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+
+
+async def send_reset_link(request: Request, session: AsyncSession, email: str) -> None:
+    """Email a reset link to the account with this address, if there is an active one.
+    Nothing tells the caller whether there was."""
+    auth = Auth.of(request.app)
+    model = auth.user_model
+    user = await session.scalar(select(model).where(model.email == email.strip()))
+    if user is None or not user.is_active:
+        return
+    token = auth.reset_tokens.make(user)
+    link = f"{str(request.base_url).rstrip('/')}{request.url_for('brace_auth_password_reset')}"
+    body = (
+        "Someone asked to reset the password of your account.\n\n"
+        f"Choose a new password here (the link works once, for "
+        f"{auth.reset_max_age // 60} minutes):\n{link}/{token}\n\n"
+        "If it was not you, ignore this email: your password stays as it is.\n"
+    )
+    await auth.mailer.send(Message(to=[user.email], subject="Reset your password", body=body))
+
+
+async def user_for_reset(request: Request, session: AsyncSession, token: str) -> Any:
+    """The user a reset token is valid for, or None (forged, expired, or already used)."""
+    auth = Auth.of(request.app)
+    claimed = PasswordResetTokens.user_id(token)
+    if claimed is None:
+        return None
+    from ._core import _coerce_id
+
+    user_id = _coerce_id(auth.user_model, claimed)
+    if user_id is None:
+        return None
+    user = await auth.load_user(session, user_id)
+    if user is None or not user.is_active or not auth.reset_tokens.check(user, token):
+        return None
+    return user
 
 
 def _with_package_templates(templates: Templates) -> Templates:
@@ -70,6 +128,56 @@ def auth_views(
             return page(request, form, target, 400)
         await login(request, user)
         return RedirectResponse(request.scope.get("root_path", "") + target, 303)
+
+    @router.get("/password-reset", name="brace_auth_password_reset", include_in_schema=False)
+    async def reset_page(request: Request) -> Response:
+        return _reset_page(request, FormResult.empty(), sent=False)
+
+    def _reset_page(request: Request, form: FormResult[ResetForm], *, sent: bool) -> Response:
+        auth = Auth.of(request.app)
+        context = {"form": form, "sent": sent, "max_age_minutes": auth.reset_max_age // 60}
+        return pages.render(
+            request, "auth/password_reset.html", context, status=200 if form.ok or sent else 422
+        )
+
+    @router.post("/password-reset", include_in_schema=False)
+    async def reset_request(request: Request, form: FormResult[ResetForm], session: DB) -> Response:
+        if form.value is None:
+            return _reset_page(request, form, sent=False)
+        await send_reset_link(request, session, form.value.email)
+        # The same page whether or not the address has an account.
+        return _reset_page(request, form, sent=True)
+
+    @router.get("/password-reset/{token}", include_in_schema=False)
+    async def reset_confirm_page(request: Request, token: str, session: DB) -> Response:
+        user = await user_for_reset(request, session, token)
+        return _confirm_page(request, FormResult.empty(), valid=user is not None)
+
+    def _confirm_page(request: Request, form: FormResult[NewPassword], *, valid: bool) -> Response:
+        status = 200 if valid and not form.error_list else (422 if valid else 400)
+        context = {"form": form, "valid": valid}
+        return pages.render(request, "auth/password_reset_confirm.html", context, status=status)
+
+    @router.post("/password-reset/{token}", include_in_schema=False)
+    async def reset_confirm(
+        request: Request, token: str, form: FormResult[NewPassword], session: DB
+    ) -> Response:
+        user = await user_for_reset(request, session, token)
+        if user is None:
+            return _confirm_page(request, form, valid=False)
+        if form.value is not None:
+            if form.value.password != form.value.confirm:
+                form.add_error("confirm", "The two passwords differ.")
+            else:
+                try:
+                    check_password_rules(form.value.password, user_inputs=(user.email,))
+                except PasswordRejected as exc:
+                    form.add_error("password", str(exc))
+        if not form.ok or form.value is None:
+            return _confirm_page(request, form, valid=True)
+        user.set_password(form.value.password)  # the token, and other sessions, stop working
+        flash(request, "Your password has been changed: log in with it.", "success")
+        return RedirectResponse(request.url_for("brace_auth_login"), 303)
 
     @router.post("/logout", name="brace_auth_logout", include_in_schema=False)
     async def logout_submit(request: Request) -> Response:

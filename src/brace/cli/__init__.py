@@ -8,6 +8,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise ImportError('the brace command needs click: pip install "brace[cli]"') from exc
 
 from ._app_loader import AppNotFound, load_app
+from ._auth import createuser
 from ._db import db
 
 __all__ = ["AppNotFound", "load_app", "main"]
@@ -20,3 +21,4 @@ def main() -> None:
 
 
 main.add_command(db)
+main.add_command(createuser)

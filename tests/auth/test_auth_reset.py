@@ -1,0 +1,128 @@
+"""Password reset by email: the same answer for unknown addresses, single-use and expiring
+links, password rules, and the mail backends."""
+
+import asyncio
+import re
+import time
+from typing import Any
+
+import pytest
+
+from brace.auth.reset import PasswordResetTokens
+from brace.mail import ConsoleMailer, MemoryMailer, Message
+from brace.testing import TestClient
+from conftest import PASSWORD, csrf, log_in, make_app
+
+NEW = "a fresh and long passphrase"
+
+
+def ask_reset(client: TestClient, email: str) -> Any:
+    token = csrf(client)
+    return client.post("/auth/password-reset", data={"email": email, "csrf_token": token})
+
+
+def link_from(mailer: MemoryMailer) -> str:
+    match = re.search(r"https?://[^/]+(/auth/password-reset/\S+)", mailer.outbox[-1].body)
+    assert match is not None
+    return match.group(1)
+
+
+def choose(client: TestClient, path: str, password: str, confirm: str | None = None) -> Any:
+    data = {"password": password, "confirm": confirm or password, "csrf_token": csrf(client)}
+    return client.post(path, data=data)
+
+
+@pytest.fixture
+def mailer() -> MemoryMailer:
+    return MemoryMailer()
+
+
+def test_reset_flow_and_single_use(db_url: str, mailer: MemoryMailer) -> None:
+    with TestClient(make_app(db_url, mailer=mailer)) as client:
+        assert "Forgot your password?" in client.get("/auth/login").text
+        sent = ask_reset(client, "ada@example.com")
+        assert sent.status_code == 200 and "If an account exists" in sent.text
+        assert [m.to for m in mailer.outbox] == [["ada@example.com"]]
+        path = link_from(mailer)
+        assert client.get(path).status_code == 200
+        done = choose(client, path, NEW)
+        assert done.status_code == 303 and done.headers["location"] == "/auth/login"
+        assert log_in(client, password=PASSWORD).status_code == 400
+        assert log_in(client, password=NEW).status_code == 303
+        # The link worked once: now (password changed, and logged in since) it is dead.
+        reused = client.get(path)
+        assert reused.status_code == 400 and "invalid or has expired" in reused.text
+        assert choose(client, path, "yet another long passphrase").status_code == 400
+
+
+def test_unknown_and_inactive_addresses_get_the_same_page(
+    db_url: str, mailer: MemoryMailer
+) -> None:
+    with TestClient(make_app(db_url, mailer=mailer)) as client:
+        answers = {
+            ask_reset(client, email).text.count("If an account exists")
+            for email in ("nobody@example.com", "gone@example.com", "ada@example.com")
+        }
+        assert answers == {1}
+        assert [m.to for m in mailer.outbox] == [["ada@example.com"]]
+        assert ask_reset(client, "x").status_code == 422  # not even an address
+
+
+def test_new_password_rules(db_url: str, mailer: MemoryMailer) -> None:
+    with TestClient(make_app(db_url, mailer=mailer)) as client:
+        ask_reset(client, "ada@example.com")
+        path = link_from(mailer)
+        for password, confirm, message in [
+            ("short", None, "at least 10 characters"),
+            ("password123", None, "too common"),
+            ("ada@example.com", None, "name or email"),
+            (NEW, NEW + "x", "The two passwords differ."),
+        ]:
+            r = choose(client, path, password, confirm)
+            assert r.status_code == 422 and message in r.text, password
+        assert choose(client, path, NEW).status_code == 303
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["1-zzzz-deadbeef", "1-x-y-z", "../../etc/passwd", "<script>", "999-abc-def", "a" * 300],
+)
+def test_forged_links_are_refused(client: TestClient, token: str) -> None:
+    r = client.get(f"/auth/password-reset/{token}")
+    assert r.status_code in (400, 404)
+    assert "<script>" not in r.text
+
+
+class FakeUser:
+    id = 3
+    email = "e@x.y"
+    password_hash = "$argon2id$v=19$m=19456,t=2,p=1$abc$def"
+    last_login = None
+
+
+def test_tokens_expire_and_are_bound_to_the_password() -> None:
+    tokens = PasswordResetTokens("a-secret-of-enough-length", max_age=60)
+    user = FakeUser()
+    token = tokens.make(user, now=1_000_000)
+    assert tokens.check(user, token, now=1_000_030)
+    assert not tokens.check(user, token, now=1_000_061)  # expired
+    assert not tokens.check(user, token, now=999_000)  # from the future
+    other = PasswordResetTokens("another-secret-of-length", max_age=60)
+    assert not other.check(user, token, now=1_000_030)
+    user.password_hash = "$argon2id$changed"
+    assert not tokens.check(user, token, now=1_000_030)
+    with pytest.raises(ValueError):
+        PasswordResetTokens("short")
+    assert PasswordResetTokens.user_id("nonsense") is None
+
+
+def test_mail_backends(caplog: pytest.LogCaptureFixture) -> None:
+    message = Message(to=["a@example.com"], subject="Hello", body="Body text", html="<p>Hi</p>")
+    asyncio.run(ConsoleMailer().send(message))
+    assert "Subject: Hello" in caplog.text and "Body text" in caplog.text
+    memory = MemoryMailer()
+    asyncio.run(memory.send(message))
+    assert memory.outbox == [message]
+    with pytest.raises(ValueError, match="line breaks"):
+        asyncio.run(memory.send(Message(to=["a@x.y"], subject="Hi\r\nBcc: all@x.y", body="")))
+    assert time.time() > 0

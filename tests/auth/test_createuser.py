@@ -1,0 +1,121 @@
+"""`brace createuser`: users from the command line, with the password rules and clear errors."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from brace.cli import main
+
+APP = """
+import os
+
+from brace import App
+from brace.auth import Auth, User
+from brace.db import Database
+from brace.sessions import SessionMiddleware
+
+app = App()
+app.add_middleware(SessionMiddleware, secret_key="a-long-enough-secret-for-the-tests")
+db = Database(os.environ["DATABASE_URL"], app=app)
+Auth(app)
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'users.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    (tmp_path / "cliapp.py").write_text(APP)
+    return tmp_path
+
+
+def create_tables(url: str) -> None:
+    from brace.auth import User  # noqa: F401 - registers the auth tables
+    from brace.db import Database
+
+    async def run() -> None:
+        db = Database(url)
+        await db.create_all()
+        await db.dispose()
+
+    asyncio.run(run())
+
+
+def users(url: str) -> list[tuple[str, bool, bool, bool]]:
+    from brace.auth import User
+    from brace.auth._passwords import verify_password
+    from brace.db import Database
+
+    async def run() -> list[tuple[str, bool, bool, bool]]:
+        db = Database(url)
+        async with db.session() as session:
+            rows = list(await session.scalars(select(User).order_by(User.id)))
+        await db.dispose()
+        return [
+            (
+                u.email,
+                u.is_superuser,
+                u.is_staff,
+                verify_password(u.password_hash, "a long admin passphrase")[0],
+            )
+            for u in rows
+        ]
+
+    return asyncio.run(run())
+
+
+def test_createuser(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite+aiosqlite:///{project / 'users.db'}"
+    runner = CliRunner()
+    args = ["createuser", "--app", "cliapp:app", "--email", "root@example.com", "--superuser"]
+    no_tables = runner.invoke(main, [*args, "--password-stdin"], input="a long admin passphrase\n")
+    assert no_tables.exit_code == 1 and "brace db upgrade" in no_tables.output
+    create_tables(url)
+    ok = runner.invoke(main, [*args, "--password-stdin"], input="a long admin passphrase\n")
+    assert ok.exit_code == 0, ok.output
+    assert "Created superuser root@example.com" in ok.output
+    prompted = runner.invoke(
+        main,
+        ["createuser", "--app", "cliapp:app", "--email", "ed@example.com", "--staff"],
+        input="a long admin passphrase\na long admin passphrase\n",
+    )
+    assert prompted.exit_code == 0, prompted.output
+    assert users(url) == [
+        ("root@example.com", True, True, True),
+        ("ed@example.com", False, True, True),
+    ]
+    again = runner.invoke(main, [*args, "--password-stdin"], input="a long admin passphrase\n")
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "message"),
+    [
+        ("root@example.com", "short", "at least 10 characters"),
+        ("root@example.com", "password123", "too common"),
+        ("not-an-email", "a long admin passphrase", "is not an email address"),
+        ("a b@example.com", "a long admin passphrase", "is not an email address"),
+    ],
+)
+def test_createuser_refusals(project: Path, email: str, password: str, message: str) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["createuser", "--app", "cliapp:app", "--email", email, "--password-stdin"],
+        input=password + "\n",
+    )
+    assert result.exit_code == 1 and message in result.output
+
+
+def test_createuser_needs_auth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bare.py").write_text("from brace import App\napp = App()\n")
+    result = CliRunner().invoke(
+        main,
+        ["createuser", "--app", "bare:app", "--email", "a@b.c", "--password-stdin"],
+        input="x\n",
+    )
+    assert result.exit_code == 1 and "has no Auth" in result.output
