@@ -34,7 +34,7 @@ def make_app(url: str, *, throttle: Throttle | None = None, mailer: Any = None) 
     app.add_middleware(SessionMiddleware, secret_key=SECRET)
     db = Database(url, app=app)
     Auth(app, throttle=throttle or Throttle(), mailer=mailer)
-    app.include(auth_views())
+    app.include(auth_views(signup=True))
     enable_tokens(app, JWTTokens(secret=JWT_SECRET, audience="tests", issuer="brace"))
 
     @app.on_startup

@@ -31,6 +31,7 @@ __all__ = [
     "LoginForm",
     "NewPassword",
     "ResetForm",
+    "SignupForm",
     "auth_views",
     "send_reset_link",
     "user_for_reset",
@@ -90,6 +91,58 @@ async def user_for_reset(request: Request, session: AsyncSession, token: str) ->
     return user
 
 
+# An address people actually have: letters, digits and the few symbols mail systems accept in
+# the local part (no quotes, brackets, angle brackets or spaces), then a dotted domain.
+EMAIL_PATTERN = r"^[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]+(\.[\w-]+)+$"
+
+
+class SignupForm(msgspec.Struct):
+    email: Annotated[str, msgspec.Meta(pattern=EMAIL_PATTERN, max_length=254)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    confirm: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    next: str = "/"
+
+
+def _add_signup(router: Router, pages: Templates, after_login: str) -> None:
+    def page(request: Request, form: FormResult[SignupForm], status: int) -> Response:
+        target = safe_next(form.get("next"), after_login)
+        return pages.render(
+            request, "auth/signup.html", {"form": form, "next": target}, status=status
+        )
+
+    @router.get("/signup", name="brace_auth_signup", include_in_schema=False)
+    async def signup_page(request: Request) -> Response:
+        return page(request, FormResult.empty(), 200)
+
+    @router.post("/signup", include_in_schema=False)
+    async def signup_submit(
+        request: Request, form: FormResult[SignupForm], session: DB
+    ) -> Response:
+        auth = Auth.of(request.app)
+        model = auth.user_model
+        value = form.value
+        if value is not None:
+            email = value.email.strip()
+            if value.password != value.confirm:
+                form.add_error("confirm", "The two passwords differ.")
+            try:
+                check_password_rules(value.password, user_inputs=(email,))
+            except PasswordRejected as exc:
+                form.add_error("password", str(exc))
+            taken = await session.scalar(select(model.id).where(model.email == email))
+            if taken is not None:
+                form.add_error("email", "An account with this email already exists.")
+        if value is None or not form.ok:
+            return page(request, form, 422)
+        user = model(email=value.email.strip())
+        user.set_password(value.password)
+        session.add(user)
+        await session.flush()
+        await login(request, user)
+        target = safe_next(value.next, after_login)
+        return RedirectResponse(request.scope.get("root_path", "") + target, 303)
+
+
 def _with_package_templates(templates: Templates) -> Templates:
     """Let the project's own templates win, then fall back to brace's."""
     loader = templates.env.loader
@@ -102,10 +155,15 @@ def _with_package_templates(templates: Templates) -> Templates:
 
 
 def auth_views(
-    templates: Templates | None = None, *, prefix: str = "/auth", after_login: str = "/"
+    templates: Templates | None = None,
+    *,
+    prefix: str = "/auth",
+    after_login: str = "/",
+    signup: bool = False,
 ) -> Router:
-    """GET/POST `{prefix}/login` and POST `{prefix}/logout`, with brace's templates unless
-    the project's `templates` override `auth/login.html`."""
+    """GET/POST `{prefix}/login`, POST `{prefix}/logout`, the password-reset pages and, with
+    `signup=True`, GET/POST `{prefix}/signup`; brace's templates unless the project's
+    `templates` override them (same names under `auth/`)."""
     pages = _with_package_templates(templates or Templates(PACKAGE_TEMPLATES))
     router = Router(prefix=prefix, tags=["auth"])
 
@@ -178,6 +236,9 @@ def auth_views(
         user.set_password(form.value.password)  # the token, and other sessions, stop working
         flash(request, "Your password has been changed: log in with it.", "success")
         return RedirectResponse(request.url_for("brace_auth_login"), 303)
+
+    if signup:
+        _add_signup(router, pages, after_login)
 
     @router.post("/logout", name="brace_auth_logout", include_in_schema=False)
     async def logout_submit(request: Request) -> Response:
