@@ -5,9 +5,11 @@ reason when the server does not answer on 127.0.0.1:5432.
 The `db_url` fixture is registered for the whole suite by tests/conftest.py.
 """
 
+import asyncio
 import os
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,45 @@ def require_postgres() -> None:
     pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
 
 
+def _server_url(database: str) -> str:
+    return PG_URL.rsplit("/", 1)[0] + "/" + database
+
+
+def _admin(statement: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def run() -> None:
+        engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@contextmanager
+def private_database(name: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run (dropped after): two suites running at
+    once (a developer's and CI's, say) never see each other's tables."""
+    require_postgres()
+    _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    _admin(f"CREATE DATABASE {name}")
+    try:
+        yield _server_url(name)
+    finally:
+        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The URL of this run's own PostgreSQL database."""
+    with private_database(f"brace_test_{os.getpid()}") as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database URL for each backend; tables are created by the app under test."""
@@ -40,4 +81,4 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
     else:
         require_postgres()
-        yield PG_URL
+        yield request.getfixturevalue("postgres_url")

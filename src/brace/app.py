@@ -17,6 +17,7 @@ from ._dependencies import DependencyScope, Injector
 from ._formparser import FormLimits
 from ._lifespan import run_lifespans
 from ._matcher import Endpoint, Matcher, RouteConflict
+from ._websocket_plan import compile_websocket
 from .csrf import SAFE_METHODS, is_exempt
 from .datastructures import State
 from .errors import (
@@ -32,7 +33,7 @@ from .handlers import Operation, Plan, compile_operation, render
 from .params import Depends
 from .requests import DEFAULT_MAX_BODY_SIZE, Request, raw_header
 from .responses import RedirectResponse, Response
-from .routing import Lifespan, Mount, Route, Router
+from .routing import Lifespan, Mount, Route, Router, WebSocketRoute
 from .types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["App"]
@@ -145,6 +146,7 @@ class App(Router):
         self._compiled = False
         self._openapi_installed = False
         self._matcher = Matcher()
+        self._ws_matcher = Matcher()
         self._mounts: list[tuple[str, ASGIApp]] = []
         self._all_mounts: list[Mount] = []
         self._routers: list[Router] = [self]
@@ -192,8 +194,12 @@ class App(Router):
             install(self)
         routes, mounts, routers = self.flatten()
         matcher = Matcher()
+        ws_matcher = Matcher()
         operations: list[Operation] = []
         for route in routes:
+            if isinstance(route, WebSocketRoute):
+                ws_matcher.add(route, compile_websocket(route, self._injector), ["WEBSOCKET"])
+                continue
             operation = compile_operation(route, self._handle_error, self._injector)
             operations.append(operation)
             matcher.add(route, operation.plan, sorted(route.methods))
@@ -218,6 +224,7 @@ class App(Router):
         self._check_mounts(routes, mounts)
         self._index_names(routes, mounts)
         self._matcher = matcher
+        self._ws_matcher = ws_matcher
         self._routes = routes
         self.operations = operations
         self._all_mounts = mounts
@@ -359,8 +366,17 @@ class App(Router):
                     child["root_path"] = (root or "") + prefix
                     await app(child, receive, send)
                     return
-            # No WebSocket routes yet: refuse the handshake (the server answers 403).
-            await send({"type": "websocket.close", "code": 1000})
+            found = self._ws_matcher.find("WEBSOCKET", path)
+            if type(found) is not tuple:
+                # No such WebSocket route: refuse the handshake (the server answers 403).
+                await send({"type": "websocket.close", "code": 1000})
+                return
+            csrf = scope.get("brace.csrf")
+            if csrf is not None and not csrf.websocket_origin_ok(scope):
+                # A page on another site opening a socket with the user's session cookie.
+                await send({"type": "websocket.close", "code": 1008, "reason": "origin"})
+                return
+            await found[0](scope, receive, send, found[1])
 
     async def _csrf_checked(
         self, found: tuple[Plan, Sequence[Any]], scope: Scope, receive: Receive, send: Send

@@ -138,6 +138,21 @@ class CSRFCheck:
         if not isinstance(stored, str) or not _token_matches(token, stored):
             raise _refused("the CSRF token is invalid or the session has expired; reload the page")
 
+    def websocket_origin_ok(self, scope: Scope) -> bool:
+        """Whether a WebSocket handshake that carries the session cookie comes from this site
+        (or a trusted origin). Browsers always send Origin on WebSocket handshakes; clients
+        that send none are not browsers and carry the cookie on purpose."""
+        request = Request(scope)
+        origin = request.headers.get("origin")
+        if origin is None:
+            return True
+        host = raw_header(scope, b"host")
+        if host is None:
+            return False
+        scheme = "https" if scope.get("scheme") in ("wss", "https") else "http"
+        own = f"{scheme}://{host.decode('latin-1')}".lower()
+        return origin.lower() == own or origin.rstrip("/").lower() in self.trusted_origins
+
     def _cross_site(self, request: Request) -> bool:
         if request.headers.get("sec-fetch-site") == "cross-site":
             return True

@@ -243,6 +243,77 @@ class Route:
         return f"<Route {self.describe()}>"
 
 
+class WebSocketOptions(TypedDict, total=False):
+    """Options of `@app.websocket(path, **options)`."""
+
+    name: str | None
+    dependencies: Sequence[Depends]
+    receives: Any
+    """The type each incoming message is validated as (`ws.messages()`, AsyncAPI)."""
+    sends: Any
+    """The type of outgoing messages, for the AsyncAPI document."""
+    on_invalid: str
+    """"error" (answer an error frame, default) or "close" (close with 1007)."""
+    max_message_size: int
+    summary: str | None
+    description: str | None
+    tags: Sequence[str]
+    include_in_schema: bool
+
+
+class WebSocketRoute(Route):
+    """A WebSocket endpoint: matched like a route, served by a handler taking a WebSocket."""
+
+    def __init__(
+        self, path: str, endpoint: Callable[..., Any], **options: Unpack[WebSocketOptions]
+    ) -> None:
+        super().__init__(
+            path,
+            endpoint,
+            name=options.get("name"),
+            dependencies=options.get("dependencies", ()),
+            summary=options.get("summary"),
+            description=options.get("description"),
+            tags=options.get("tags", ()),
+            include_in_schema=options.get("include_in_schema", True),
+        )
+        self.methods = frozenset({"WEBSOCKET"})
+        self.receives = options.get("receives")
+        self.sends = options.get("sends")
+        on_invalid = options.get("on_invalid", "error")
+        if on_invalid not in ("error", "close"):
+            raise ValueError(f"websocket {path!r}: on_invalid must be 'error' or 'close'")
+        self.on_invalid = on_invalid
+        self.max_message_size = options.get("max_message_size", 1024 * 1024)
+
+    def ws_options(self) -> WebSocketOptions:
+        return WebSocketOptions(
+            name=self.name,
+            dependencies=self.dependencies,
+            receives=self.receives,
+            sends=self.sends,
+            on_invalid=self.on_invalid,
+            max_message_size=self.max_message_size,
+            summary=self.summary,
+            description=self.description,
+            tags=self.tags,
+            include_in_schema=self.include_in_schema,
+        )
+
+    def with_prefix(
+        self,
+        prefix: str,
+        name_prefix: str,
+        tags: Sequence[str],
+        dependencies: Sequence[Depends] = (),
+    ) -> WebSocketRoute:
+        options = self.ws_options()
+        options["name"] = f"{name_prefix}{self.name}"
+        options["tags"] = (*tags, *(t for t in self.tags if t not in tags))
+        options["dependencies"] = (*dependencies, *self.dependencies)
+        return WebSocketRoute(prefix + self.path, self.endpoint, **options)
+
+
 class Mount:
     """An ASGI app served under a path prefix; it sees `root_path` grow by the prefix."""
 
@@ -358,6 +429,16 @@ class Router:
     def options(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register the decorated function for OPTIONS requests to `path`."""
         return self.route(path, methods=("OPTIONS",), **options)
+
+    def websocket(self, path: str, **options: Unpack[WebSocketOptions]) -> Callable[[F], F]:
+        """Serve WebSocket connections to `path` with the decorated `async def` handler."""
+
+        def decorator(fn: F) -> F:
+            self._check_open(f"add websocket route {path!r}")
+            self.routes.append(WebSocketRoute(path, fn, **options))
+            return fn
+
+        return decorator
 
     def include(self, router: Router, *, prefix: str = "") -> None:
         """Serve another router's routes here, under its prefix (and `prefix`, if given)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import unquote
@@ -17,9 +17,16 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError('brace.testing needs httpx: pip install "brace[testing]"') from exc
 
+from ._testing_ws import WebSocketClosed, WebSocketDenied, WebSocketTestSession
 from .types import ASGIApp, Message, Receive, Send
 
-__all__ = ["AsyncTestClient", "TestClient"]
+__all__ = [
+    "AsyncTestClient",
+    "TestClient",
+    "WebSocketClosed",
+    "WebSocketDenied",
+    "WebSocketTestSession",
+]
 
 T = TypeVar("T")
 
@@ -251,6 +258,7 @@ class TestClient(httpx.Client):
     ) -> None:
         self.app = app
         self.lifespan_state: dict[str, Any] = {}
+        self._transport_origin = send_origin
         self._loop = _LoopThread()
         self._lifespan = _Lifespan(app, self.lifespan_state)
         self._started = False
@@ -274,6 +282,20 @@ class TestClient(httpx.Client):
         if not self._started:
             self._started = True
             self._loop.call(self._lifespan.startup())
+
+    def websocket_connect(
+        self,
+        url: str,
+        *,
+        subprotocols: Sequence[str] = (),
+        headers: dict[str, str] | None = None,
+    ) -> WebSocketTestSession:
+        """Open a WebSocket to the app: `with client.websocket_connect("/ws") as ws:`. The
+        client's cookies travel with the handshake, and an Origin naming the base URL (as
+        browsers send). A refused handshake raises WebSocketDenied."""
+        return WebSocketTestSession(
+            self, self.app, str(self.base_url.join(url)), subprotocols=subprotocols, headers=headers
+        )
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the app's event loop and return its result: seed a database,

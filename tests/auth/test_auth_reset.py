@@ -11,7 +11,7 @@ import pytest
 from brace.auth.reset import PasswordResetTokens
 from brace.mail import ConsoleMailer, MemoryMailer, Message
 from brace.testing import TestClient
-from conftest import PASSWORD, csrf, log_in, make_app
+from support_auth import PASSWORD, csrf, log_in, make_app
 
 NEW = "a fresh and long passphrase"
 

@@ -7,7 +7,7 @@ import pytest
 
 from brace.auth import Throttle, safe_next
 from brace.testing import TestClient
-from conftest import PASSWORD, csrf, log_in, make_app
+from support_auth import PASSWORD, csrf, log_in, make_app
 
 
 def test_anonymous_browsers_go_to_the_login_page_and_apis_get_401(client: TestClient) -> None:
@@ -178,3 +178,13 @@ def test_rehash_when_parameters_change(client: TestClient, app: Any) -> None:
     assert log_in(client).status_code == 303
     upgraded = client.run(stored_hash())
     assert upgraded != weak and "m=19456,t=2,p=1" in upgraded
+
+
+def test_padding_the_account_does_not_reset_the_counter(db_url: str) -> None:
+    app = make_app(db_url, throttle=Throttle(limit=3, window=60))
+    with TestClient(app) as client:
+        for _ in range(3):
+            log_in(client, password="wrong password")
+    for padded in (" ada@example.com", "ada@example.com ", "\tada@example.com", "ADA@example.com"):
+        with TestClient(app, client=("10.9.9.9", 1)) as other:
+            assert log_in(other, padded).status_code == 429, repr(padded)

@@ -3,9 +3,9 @@
 from typing import Any
 
 import pytest
-from conftest import csrf
 
 from brace.testing import TestClient
+from support_auth import csrf
 
 GOOD = "a long and fresh passphrase"
 

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from brace.auth.tokens import JWTTokens
 from brace.testing import TestClient
-from conftest import JWT_SECRET, PASSWORD
+from support_auth import JWT_SECRET, PASSWORD
 
 
 def token_for(client: TestClient, email: str = "ada@example.com") -> str:
@@ -209,3 +209,41 @@ def test_openapi_shows_the_scheme_and_protected_operations(client: TestClient) -
     from openapi_spec_validator import validate
 
     validate(doc)
+
+
+def test_importing_tokens_alone_keeps_the_schema_whole(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import asyncio\n"
+        "import brace.auth.tokens\n"
+        "from brace.db import Database\n"
+        f"db = Database('sqlite+aiosqlite:///{tmp_path}/t.db')\n"
+        "asyncio.run(db.create_all())\n"
+        "asyncio.run(db.dispose())\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_own_user_models_need_jwt_for_tokens() -> None:
+    from sqlalchemy import String
+    from sqlalchemy.orm import Mapped, mapped_column
+
+    from brace import App
+    from brace.auth import Auth, UserMixin
+    from brace.auth.tokens import enable_tokens
+    from brace.db import Database, Model
+
+    class TokenMember(UserMixin, Model):
+        nickname: Mapped[str] = mapped_column(String(20), default="")
+
+    app = App()
+    Database("sqlite+aiosqlite:///:memory:", app=app)
+    Auth(app, user_model=TokenMember, secret_key="s" * 40)
+    with pytest.raises(ValueError, match="needs jwt="):
+        enable_tokens(app)
+    enable_tokens(app, JWTTokens(secret=JWT_SECRET))
+    assert len(Auth.of(app).token_authenticators) == 1

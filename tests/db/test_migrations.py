@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from brace.cli import main
-from support_db import PG_URL, require_postgres
+from support_db import private_database
 
 APP_V1 = """
 import os
@@ -47,21 +47,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'project.db'}"
         return
-    require_postgres()
-    admin = PG_URL
-    name = "brace_migration_test"
-
-    async def recreate(drop_only: bool = False) -> None:
-        engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
-        async with engine.connect() as connection:
-            await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            if not drop_only:
-                await connection.execute(text(f"CREATE DATABASE {name}"))
-        await engine.dispose()
-
-    asyncio.run(recreate())
-    yield admin.rsplit("/", 1)[0] + "/" + name
-    asyncio.run(recreate(drop_only=True))
+    with private_database(f"brace_migrations_{os.getpid()}") as url:
+        yield url
 
 
 def brace_db(project: Path, url: str, *args: str) -> str:

@@ -169,6 +169,7 @@ async def authenticate(request: Request, session: AsyncSession, account: str, pa
     account and per client address (429 once blocked); an unknown account costs as much time
     as a wrong password and gets the same None."""
     auth = Auth.of(request.app)
+    account = account.strip()  # " ada@example.com" is the same account, and the same counter
     client = request.client[0] if request.client else None
     if await auth.throttle.blocked(account, client):
         raise HTTPError(
@@ -178,7 +179,7 @@ async def authenticate(request: Request, session: AsyncSession, account: str, pa
         )
     model = auth.user_model
     field = getattr(model, model.USERNAME_FIELD)
-    user = await session.scalar(select(model).where(field == account.strip()))
+    user = await session.scalar(select(model).where(field == account))
     stored = user.password_hash if user is not None else dummy_hash()
     ok, rehash = await asyncio.to_thread(verify_password, stored, password)
     if user is None or not ok or not user.is_active:

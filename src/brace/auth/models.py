@@ -8,7 +8,7 @@ with its own model never gets them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, String, Table, func
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Model
 
-__all__ = ["Group", "User", "UserMixin"]
+__all__ = ["AccessToken", "Group", "User", "UserMixin"]
 
 
 class UserMixin:
@@ -97,3 +97,19 @@ class User(UserMixin, Model):
     __tablename__ = "auth_user"
 
     groups: Mapped[list[Group]] = relationship(secondary=user_groups, lazy="raise")
+
+
+class AccessToken(Model):
+    """A revocable API token for brace's User. Only a SHA-256 of the token is stored."""
+
+    __tablename__ = "auth_access_token"
+    __brace_hidden__ = ("token_hash",)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("auth_user.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC)
+    )
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import jwt as pyjwt
 import msgspec
-from sqlalchemy import DateTime, ForeignKey, String, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
 from ..csrf import csrf_exempt
-from ..db import DB, Model
+from ..db import DB
 from ..params import Form
 from ..requests import Request
 from ..responses import JSONResponse
@@ -31,7 +30,7 @@ from ._core import Auth, authenticate
 if TYPE_CHECKING:
     from ..app import App
 
-__all__ = [
+__all__ = [  # noqa: F822 - AccessToken comes from __getattr__, with the user model
     "OPAQUE_PREFIX",
     "AccessToken",
     "JWTTokens",
@@ -146,22 +145,6 @@ class JWTTokens:
 # -- opaque tokens ---------------------------------------------------------------------------------
 
 
-class AccessToken(Model):
-    """A revocable API token for brace's User. Only a SHA-256 of the token is stored."""
-
-    __tablename__ = "auth_access_token"
-    __brace_hidden__ = ("token_hash",)
-
-    user_id: Mapped[int] = mapped_column(ForeignKey("auth_user.id", ondelete="CASCADE"))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    label: Mapped[str] = mapped_column(String(100), default="")
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=lambda: datetime.now(UTC)
-    )
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -170,6 +153,8 @@ async def create_access_token(
     session: AsyncSession, user: Any, *, label: str = "", lifetime: int | None = None
 ) -> str:
     """A new opaque token for `user`; returned once, never stored in clear."""
+    from .models import AccessToken
+
     token = OPAQUE_PREFIX + secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + timedelta(seconds=lifetime) if lifetime else None
     session.add(
@@ -181,6 +166,8 @@ async def create_access_token(
 
 async def revoke_access_token(session: AsyncSession, token: str) -> bool:
     """Revoke a token (it stops working at once); False when no such live token exists."""
+    from .models import AccessToken
+
     row = await session.scalar(select(AccessToken).where(AccessToken.token_hash == _digest(token)))
     if row is None or row.revoked_at is not None:
         return False
@@ -194,6 +181,8 @@ def _aware(moment: datetime) -> datetime:
 
 
 def opaque_authenticator(auth: Auth) -> Any:
+    from .models import AccessToken
+
     async def from_opaque(session: AsyncSession, token: str) -> Any:
         if not token.startswith(OPAQUE_PREFIX) or len(token) > 200:
             return None
@@ -259,9 +248,14 @@ def enable_tokens(
     JWT (or, without `jwt`, a new opaque token). OpenAPI documents the scheme, so `/docs`'
     Authorize button logs in, and protected operations show their security requirement."""
     auth = Auth.of(app)
+    # Opaque tokens are rows pointing at brace's own user table.
+    opaque = auth.user_model.__module__ == "brace.auth.models"
+    if jwt is None and not opaque:
+        raise ValueError("with your own user model, enable_tokens needs jwt=JWTTokens(...)")
     if jwt is not None:
         auth.token_authenticators.append(jwt_authenticator(auth, jwt))
-    auth.token_authenticators.append(opaque_authenticator(auth))
+    if opaque:
+        auth.token_authenticators.append(opaque_authenticator(auth))
     app.security_schemes[SCHEME_NAME] = {
         "type": "oauth2",
         "flows": {"password": {"tokenUrl": token_url, "scopes": {}}},
@@ -294,3 +288,11 @@ def _oauth_error(code: str, description: str) -> JSONResponse:
         400,
         headers={"Cache-Control": "no-store"},
     )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "AccessToken":  # defined with the user model it points at
+        from .models import AccessToken
+
+        return AccessToken
+    raise AttributeError(f"module 'brace.auth.tokens' has no attribute {name!r}")

@@ -87,8 +87,8 @@ class SessionMiddleware:
         session = Session(loaded[1], loaded[0]) if loaded else Session()
         had_cookie = cookie is not None
         scope["session"] = session
-        if self.csrf is not None and scope["type"] == "http":
-            scope["brace.csrf"] = self.csrf
+        if self.csrf is not None and (scope["type"] == "http" or had_cookie):
+            scope["brace.csrf"] = self.csrf  # WebSockets: only an Origin check, with a cookie
             if had_cookie:
                 scope["brace.session_cookie"] = True
 

@@ -1,0 +1,237 @@
+"""WebSocket connections: `@app.websocket("/ws/{room}")` handlers receive a `WebSocket`.
+
+    @app.websocket("/ws/{room}", receives=ChatMessage)
+    async def chat(ws: WebSocket, room: str) -> None:
+        await ws.accept()
+        async for message in ws.messages():        # validated ChatMessage objects
+            await ws.send_json({"room": room, "text": message.text})
+
+A client that goes away ends the loops quietly (`WebSocketDisconnect` is raised by direct
+receive calls and handled by brace when it escapes the handler).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any, Literal
+
+import msgspec
+
+from .requests import Request
+from .responses import json_encoder
+from .types import Message, Receive, Scope, Send
+
+__all__ = [
+    "DEFAULT_MAX_MESSAGE_SIZE",
+    "WebSocket",
+    "WebSocketClose",
+    "WebSocketDisconnect",
+    "WebSocketState",
+]
+
+DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
+_decoder = msgspec.json.Decoder()
+
+
+class WebSocketState(enum.Enum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    CLOSED = "closed"
+
+
+class WebSocketDisconnect(Exception):
+    """The client closed the connection (or it broke)."""
+
+    def __init__(self, code: int = 1000, reason: str = "") -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+
+
+class WebSocketClose(Exception):
+    """Raise to close the connection with `code` (and `reason`) from anywhere in a handler."""
+
+    def __init__(self, code: int = 1000, reason: str = "") -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+
+
+class WebSocket(Request):
+    """One WebSocket connection: the handshake's URL, headers, cookies and session (like a
+    Request), plus sending and receiving messages."""
+
+    __slots__ = ("_send", "client_state", "max_message_size", "on_invalid", "receives")
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        *,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        receives: Any = None,
+        on_invalid: Literal["error", "close"] = "error",
+    ) -> None:
+        super().__init__(scope, receive)
+        self._send = send
+        self.client_state = WebSocketState.CONNECTING
+        self.max_message_size = max_message_size
+        self.receives = receives
+        self.on_invalid = on_invalid
+
+    @property
+    def method(self) -> str:
+        return "WEBSOCKET"
+
+    @property
+    def subprotocols(self) -> list[str]:
+        """The subprotocols the client offered, in its order of preference."""
+        return list(self.scope.get("subprotocols", ()))
+
+    # -- handshake ------------------------------------------------------------------------
+
+    async def accept(
+        self, subprotocol: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        """Complete the handshake (choose one of `subprotocols`, add response headers)."""
+        if self.client_state is not WebSocketState.CONNECTING:
+            raise RuntimeError("the WebSocket was already accepted or closed")
+        message = await self._receive()
+        if message["type"] == "websocket.disconnect":
+            self.client_state = WebSocketState.CLOSED
+            raise WebSocketDisconnect(message.get("code", 1006))
+        if subprotocol is not None and subprotocol not in self.subprotocols:
+            raise ValueError(f"the client did not offer the subprotocol {subprotocol!r}")
+        reply: Message = {"type": "websocket.accept", "subprotocol": subprotocol}
+        if headers:
+            reply["headers"] = [
+                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
+            ]
+        await self._send(reply)
+        self.client_state = WebSocketState.CONNECTED
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection (before `accept`, this refuses the handshake: HTTP 403)."""
+        if self.client_state is WebSocketState.CLOSED:
+            return
+        self.client_state = WebSocketState.CLOSED
+        await self._send({"type": "websocket.close", "code": code, "reason": reason[:120]})
+
+    # -- receiving -----------------------------------------------------------------------
+
+    async def receive(self) -> Message:
+        """The next raw ASGI message (`websocket.receive` or `websocket.disconnect`)."""
+        if self.client_state is not WebSocketState.CONNECTED:
+            raise RuntimeError("accept() the WebSocket before receiving")
+        message = await self._receive()
+        if message["type"] == "websocket.disconnect":
+            self.client_state = WebSocketState.CLOSED
+            raise WebSocketDisconnect(message.get("code", 1000), message.get("reason") or "")
+        size = len(message.get("text") or "") + len(message.get("bytes") or b"")
+        if size > self.max_message_size:
+            await self.close(1009, "message too big")
+            raise WebSocketDisconnect(1009, "message too big")
+        return message
+
+    async def receive_text(self) -> str:
+        message = await self.receive()
+        text = message.get("text")
+        if text is None:
+            await self.close(1003, "text messages only")
+            raise WebSocketDisconnect(1003, "text messages only")
+        return str(text)
+
+    async def receive_bytes(self) -> bytes:
+        message = await self.receive()
+        data = message.get("bytes")
+        if data is None:
+            await self.close(1003, "binary messages only")
+            raise WebSocketDisconnect(1003, "binary messages only")
+        return bytes(data)
+
+    async def receive_json(self) -> Any:
+        """The next message decoded as JSON (text or binary); malformed JSON closes with 1007."""
+        message = await self.receive()
+        raw = message.get("text") if message.get("text") is not None else message.get("bytes")
+        try:
+            return _decoder.decode(raw or b"")
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            await self.close(1007, "malformed JSON")
+            raise WebSocketDisconnect(1007, "malformed JSON") from None
+
+    async def __aiter__(self) -> AsyncIterator[str | bytes]:
+        """Every message's text (or bytes) until the client disconnects."""
+        try:
+            while True:
+                message = await self.receive()
+                text = message.get("text")
+                yield text if text is not None else bytes(message.get("bytes") or b"")
+        except WebSocketDisconnect:
+            return
+
+    async def messages(self, type: Any = None) -> AsyncIterator[Any]:
+        """Validated messages of `type` (default: the route's `receives=`) until the client
+        disconnects. An invalid one is answered with an error frame
+        (`{"type": "error", "errors": [...]}`) and skipped, or closes the connection with 1007
+        when the route says `on_invalid="close"`."""
+        from ._extract import body_errors, error_item
+
+        target = type if type is not None else self.receives
+        decoder = msgspec.json.Decoder(target, strict=False) if target is not None else _decoder
+        try:
+            while True:
+                message = await self.receive()
+                raw = message.get("text")
+                raw = raw if raw is not None else message.get("bytes") or b""
+                try:
+                    yield decoder.decode(raw)
+                    continue
+                except msgspec.ValidationError as exc:
+                    errors: list[dict[str, Any]] = []
+                    try:
+                        body_errors(_decoder.decode(raw), target, "message", errors)
+                    except (msgspec.DecodeError, RecursionError):
+                        errors = []
+                    errors = errors or [error_item("message", exc)]
+                except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+                    errors = [{"loc": "message", "msg": "Malformed JSON", "input": "str"}]
+                if self.on_invalid == "close":
+                    await self.close(1007, "invalid message")
+                    return
+                await self.send_json({"type": "error", "errors": errors})
+        except WebSocketDisconnect:
+            return
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def send_text(self, text: str) -> None:
+        await self._send_message({"type": "websocket.send", "text": text})
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self._send_message({"type": "websocket.send", "bytes": data})
+
+    async def send_json(self, data: Any, *, binary: bool = False) -> None:
+        """Encode with msgspec (Structs, dataclasses, datetimes...) and send."""
+        encoded = json_encoder.encode(data)
+        if binary:
+            await self.send_bytes(encoded)
+        else:
+            await self.send_text(encoded.decode())
+
+    async def send_many(self, texts: Iterable[str]) -> None:
+        for text in texts:
+            await self.send_text(text)
+
+    async def _send_message(self, message: Message) -> None:
+        if self.client_state is not WebSocketState.CONNECTED:
+            raise RuntimeError("the WebSocket is not connected: accept() it first")
+        try:
+            await self._send(message)
+        except OSError:  # the transport broke under us: the client is gone
+            self.client_state = WebSocketState.CLOSED
+            raise WebSocketDisconnect(1006) from None
+
+    def __repr__(self) -> str:
+        return f"<WebSocket {self.scope.get('path')} {self.client_state.value}>"

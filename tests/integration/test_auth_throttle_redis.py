@@ -1,0 +1,214 @@
+"""Login throttling shared through Redis by two uvicorn worker processes (required in CI).
+
+The 11th wrong try in a minute is refused, even when the ten failures were spread over two
+processes and the 11th brings the right password; another account from another address is
+not affected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib.util
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import IO, Any
+
+import pytest
+
+pytestmark = pytest.mark.redis
+
+HERE = Path(__file__).parent
+REDIS_URL = "redis://127.0.0.1:6379/15"
+MODULE = "auth_served_app"
+
+
+def redis_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def need_redis() -> None:
+    if not redis_up():
+        if os.environ.get("CI") == "true":
+            pytest.fail("Redis must be running on 127.0.0.1:6379 in CI")
+        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+
+
+def served_module() -> ModuleType:
+    """auth_served_app, imported from its file (tests/integration is not a package)."""
+    if MODULE not in sys.modules:
+        spec = importlib.util.spec_from_file_location(MODULE, HERE / f"{MODULE}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[MODULE] = module
+        spec.loader.exec_module(module)
+    return sys.modules[MODULE]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def throttle_key(kind: str, value: str) -> str:
+    """The Redis key brace counts failures under (brace.auth._throttle)."""
+    digest = hashlib.sha256(value.encode()).hexdigest()[:32]
+    return f"brace:login:{kind}:{digest}"
+
+
+class Worker:
+    """`python -m uvicorn` serving auth_served_app in its own process."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = log
+        self._log: IO[bytes] = log.open("wb")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                f"{MODULE}:create_app",
+                "--app-dir",
+                str(HERE),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--loop",
+                "asyncio",
+                "--log-level",
+                "warning",
+                # Behind a proxy on loopback: X-Forwarded-For names the client address.
+                "--proxy-headers",
+                "--forwarded-allow-ips",
+                "127.0.0.1",
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **env},
+        )
+
+    def wait_ready(self, client: Any, timeout: float = 30.0) -> int:
+        """Block until the worker answers; its process id."""
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"uvicorn exited early:\n{self.log_path.read_text()}")
+            try:
+                response = client.get(self.base + "/worker")
+                if response.status_code == 200:
+                    return int(response.json()["pid"])
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"uvicorn did not start:\n{self.log_path.read_text()}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._log.close()
+
+
+@pytest.fixture
+def redis_client() -> Iterator[Any]:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    yield client
+    client.close()
+
+
+def test_the_eleventh_wrong_try_is_refused_across_two_worker_processes(
+    tmp_path: Path, redis_client: Any
+) -> None:
+    import httpx
+
+    run = secrets.token_hex(6)  # this run's own accounts and addresses: no shared counters
+    email = f"throttled-{run}@example.com"
+    other_email = f"other-{run}@example.com"
+    address = f"2001:db8:{run[:4]}:{run[4:8]}::1"  # documentation range
+    other_address = f"2001:db8:{run[:4]}:{run[4:8]}::2"
+    keys = [
+        throttle_key("account", email),
+        throttle_key("account", other_email),
+        throttle_key("client", address),
+        throttle_key("client", other_address),
+    ]
+    app_module = served_module()
+    db_file = tmp_path / "users.db"
+    asyncio.run(app_module.seed(db_file, [email, other_email]))  # once, before the workers
+    env = {"BRACE_AUTH_TEST_DB": str(db_file), "BRACE_AUTH_TEST_REDIS": REDIS_URL}
+    workers: list[Worker] = []
+    try:
+        for name in "ab":  # appended one by one: a failed start still stops the other
+            workers.append(Worker(env, tmp_path / f"worker-{name}.log"))
+        with httpx.Client(timeout=10, headers={"X-Forwarded-For": address}) as client:
+            pids = {worker.wait_ready(client) for worker in workers}
+            assert len(pids) == 2 and os.getpid() not in pids  # two separate processes
+            a, b = (worker.base for worker in workers)
+
+            def token(base: str, password: str, who: str = email) -> httpx.Response:
+                return client.post(
+                    base + "/auth/token", data={"username": who, "password": password}
+                )
+
+            for attempt in range(10):  # 5 wrong tries on each worker, interleaved
+                refused = token(a if attempt % 2 == 0 else b, f"wrong password {attempt}")
+                assert refused.status_code == 400, refused.text
+                assert refused.json()["error"] == "invalid_grant"
+            assert redis_client.get(keys[0]) == b"10"  # one counter for both processes
+            assert 0 < redis_client.ttl(keys[0]) <= 60
+
+            for base in (a, b):  # the 11th try, on either worker, even with the right password
+                blocked = token(base, app_module.PASSWORD)
+                assert blocked.status_code == 429, blocked.text
+                assert blocked.headers["retry-after"] == "60"
+                assert "access_token" not in blocked.text
+            assert redis_client.get(keys[0]) == b"10"  # refused tries do not extend the block
+
+            # The login page shares the counters with the token endpoint.
+            page = client.get(b + "/auth/login")
+            csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+            form = {"account": email, "password": app_module.PASSWORD, "csrf_token": csrf}
+            assert client.post(b + "/auth/login", data=form).status_code == 429
+
+            # The address is throttled too: another account from it is refused ...
+            assert token(a, app_module.PASSWORD, other_email).status_code == 429
+            # ... while that account, from its own address, logs in on both workers.
+            for base in (a, b):
+                fine = client.post(
+                    base + "/auth/token",
+                    data={"username": other_email, "password": app_module.PASSWORD},
+                    headers={"X-Forwarded-For": other_address},
+                )
+                assert fine.status_code == 200, fine.text
+                bearer = {"Authorization": f"Bearer {fine.json()['access_token']}"}
+                assert client.get(a + "/me", headers=bearer).json() == {"email": other_email}
+    finally:
+        for worker in workers:
+            worker.stop()
+        redis_client.delete(*keys)
