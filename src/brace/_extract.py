@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from .background import BackgroundTasks, background_tasks
 from .datastructures import UploadFile, parse_query
 from .errors import HTTPError
 from .forms import FormResult
@@ -247,6 +248,11 @@ def inspect_callable(
             if not is_form_model(model):
                 raise HandlerError(f"{at}: FormResult[...] needs a model, not {model!r}")
             specs.append(ParamSpec(param.name, "form", param.name, model, result=True))
+            continue
+        if isinstance(base, type) and issubclass(base, BackgroundTasks):
+            # Tasks run after the response: a generator dependency does exactly that.
+            later = Depends(background_tasks)
+            specs.append(ParamSpec(param.name, "depends", param.name, base, dependency=later))
             continue
         if isinstance(base, type) and issubclass(base, Request):
             specs.append(ParamSpec(param.name, "request", param.name, base))

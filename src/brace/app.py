@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from ._blocking import BlockingDetector
+from .background import PeriodicTasks
 from ._dependencies import DependencyScope, Injector
 from ._formparser import FormLimits
 from ._lifespan import run_lifespans
@@ -156,6 +157,7 @@ class App(Router):
         self._by_endpoint: dict[Any, Route] = {}
         self._entry: ASGIApp = self._first_call
         self._csrf_exempt: set[Plan] = set()
+        self.periodic = PeriodicTasks()
 
     # -- configuration ------------------------------------------------------------------
 
@@ -169,6 +171,17 @@ class App(Router):
 
         def decorator(fn: E) -> E:
             self.exception_handlers[key] = fn
+            return fn
+
+        return decorator
+
+    def every(self, seconds: float, *, run_at_start: bool = True) -> Callable[[E], E]:
+        """Run the decorated function every `seconds` while the app runs (sync functions in a
+        worker thread); it never overlaps itself, and failures are logged, not fatal."""
+
+        def decorator(fn: E) -> E:
+            self._check_open("add a periodic task")
+            self.periodic.add(fn, seconds, run_at_start=run_at_start)
             return fn
 
         return decorator
@@ -542,10 +555,12 @@ class App(Router):
                     # App-scoped dependencies start after the hooks (they may need app.state)
                     # and stop before them.
                     await self._injector.start()
+                    await self.periodic.start()
                     await send({"type": "lifespan.startup.complete"})
                     started = True
                     await receive()  # lifespan.shutdown
                 finally:
+                    await self.periodic.stop()
                     await self._injector.stop()
         except BaseException as exc:
             text = "".join(traceback.format_exception(exc))

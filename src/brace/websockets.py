@@ -12,8 +12,9 @@ receive calls and handled by brace when it escapes the handler).
 
 from __future__ import annotations
 
+import asyncio
 import enum
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Mapping
 from typing import Any, Literal
 
 import msgspec
@@ -28,6 +29,7 @@ __all__ = [
     "WebSocketClose",
     "WebSocketDisconnect",
     "WebSocketState",
+    "race",
 ]
 
 DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
@@ -56,6 +58,23 @@ class WebSocketClose(Exception):
         super().__init__(code, reason)
         self.code = code
         self.reason = reason
+
+
+async def race(*awaitables: Awaitable[Any]) -> None:
+    """Run the awaitables together until the first one finishes, then cancel the others and
+    wait for them: `await race(read_from_client(), ws.relay(subscription))`. The first one's
+    error is raised (a disconnect ends the race quietly), so no task outlives the connection."""
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in done:
+        error = task.exception()
+        if error is not None and not isinstance(error, WebSocketDisconnect):
+            raise error
 
 
 class WebSocket(Request):
@@ -223,6 +242,11 @@ class WebSocket(Request):
     async def send_many(self, texts: Iterable[str]) -> None:
         for text in texts:
             await self.send_text(text)
+
+    async def relay(self, source: AsyncIterable[Any]) -> None:
+        """Send every item of `source` (a channel subscription, say) as JSON until it ends."""
+        async for item in source:
+            await self.send_json(item)
 
     async def _send_message(self, message: Message) -> None:
         if self.client_state is not WebSocketState.CONNECTED:
