@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._file_response import FileResponse
+from ..asyncapi import install_asyncapi
 from ..errors import HTTPError
 from ..requests import Request
 from ..responses import HTMLResponse, Response, json_encoder
+from ..routing import WebSocketRoute
 from ._schema import build_document
 
 if TYPE_CHECKING:
@@ -77,6 +79,10 @@ def install(app: App) -> None:
         return Response(document_bytes(), media_type="application/json")
 
     app.add_route(openapi_url, openapi_document, name="brace.openapi", include_in_schema=False)
+    asyncapi_url = getattr(app, "asyncapi_url", "/asyncapi.json")
+    routes, _, _ = app.flatten(freeze=False)
+    if asyncapi_url and any(isinstance(route, WebSocketRoute) for route in routes):
+        install_asyncapi(app, asyncapi_url)  # WebSockets are documented in AsyncAPI 3.0
     ui_urls = [url for url in (app.docs_url, app.redoc_url) if url]
     if not ui_urls:
         return
