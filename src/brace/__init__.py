@@ -6,6 +6,7 @@ submodules (`brace.middleware`, `brace.testing`, ...). Importing brace loads onl
 
 from ._file_response import FileResponse as FileResponse
 from .app import App as App
+from .config import Settings as Settings
 from .datastructures import URL as URL
 from .datastructures import FormData as FormData
 from .datastructures import Headers as Headers
@@ -57,6 +58,7 @@ __all__ = [
     "Request",
     "Response",
     "Router",
+    "Settings",
     "State",
     "StreamingResponse",
     "UploadFile",

@@ -7,18 +7,18 @@ import logging
 import re
 import traceback
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 from ._blocking import BlockingDetector
-from .background import PeriodicTasks
 from ._dependencies import DependencyScope, Injector
 from ._formparser import FormLimits
 from ._lifespan import run_lifespans
 from ._matcher import Endpoint, Matcher, RouteConflict
 from ._websocket_plan import compile_websocket
+from .background import PeriodicTasks
 from .csrf import SAFE_METHODS, is_exempt
 from .datastructures import State
 from .errors import (
@@ -125,6 +125,8 @@ class App(Router):
         self.description = description
         self.servers = list(servers) if servers else None
         self.security_schemes: dict[str, dict[str, Any]] = {}
+        self.asyncapi_url: str | None = "/asyncapi.json"
+        """Where the AsyncAPI document of the WebSocket routes is served (None: nowhere)."""
         """OpenAPI security schemes; operations whose dependencies authenticate require them."""
         # Set openapi_url=None to publish no document (and no docs UI).
         self.openapi_url = openapi_url
@@ -158,6 +160,8 @@ class App(Router):
         self._entry: ASGIApp = self._first_call
         self._csrf_exempt: set[Plan] = set()
         self.periodic = PeriodicTasks()
+        self.shutting_down = False
+        """True once lifespan shutdown has begun: /readyz answers 503 so balancers drain."""
 
     # -- configuration ------------------------------------------------------------------
 
@@ -174,6 +178,19 @@ class App(Router):
             return fn
 
         return decorator
+
+    def health(
+        self,
+        checks: Mapping[str, Callable[[], Any]] | None = None,
+        *,
+        liveness: str | None = "/healthz",
+        readiness: str | None = "/readyz",
+        timeout: float = 5.0,
+    ) -> None:
+        """Serve liveness and readiness probes for load balancers (see brace.health)."""
+        from .health import install_health
+
+        install_health(self, checks, liveness=liveness, readiness=readiness, timeout=timeout)
 
     def every(self, seconds: float, *, run_at_start: bool = True) -> Callable[[E], E]:
         """Run the decorated function every `seconds` while the app runs (sync functions in a
@@ -281,9 +298,11 @@ class App(Router):
         self._by_endpoint = by_endpoint
 
     def _build_stack(self) -> ASGIApp:
+        from .logging import with_access_log
+
         stack: ASGIApp = self._dispatch
         if not self.user_middleware:
-            return stack  # zero layers when no middleware is configured
+            return with_access_log(stack)  # zero layers without middleware or an access log
         for middleware, options in reversed(self.user_middleware):
             stack = middleware(stack, **options)
         inner = stack
@@ -296,7 +315,7 @@ class App(Router):
                     raise
                 await self._handle_error(exc, scope, receive, send)
 
-        return guarded
+        return with_access_log(guarded)
 
     def scope(self) -> DependencyScope:
         """Resolve dependencies outside a request (tasks, CLI commands, tests):
@@ -556,9 +575,11 @@ class App(Router):
                     # and stop before them.
                     await self._injector.start()
                     await self.periodic.start()
+                    self.shutting_down = False
                     await send({"type": "lifespan.startup.complete"})
                     started = True
                     await receive()  # lifespan.shutdown
+                    self.shutting_down = True
                 finally:
                     await self.periodic.stop()
                     await self._injector.stop()

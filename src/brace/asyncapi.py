@@ -48,7 +48,7 @@ def build_asyncapi(
         for annotation in (route.receives, route.sends):
             if annotation is not None and annotation not in types:
                 types.append(annotation)
-    rendered: list[Any] = []
+    rendered: Sequence[Any] = ()
     components: dict[str, Any] = {}
     if types:
         rendered, components = msgspec.json.schema_components(types, ref_template=REF)

@@ -9,7 +9,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from ._app_loader import AppNotFound, load_app
 from ._auth import createuser
+from ._check import check
 from ._db import db
+from ._openapi import openapi
+from ._routes import routes
+from ._run import run
 
 __all__ = ["AppNotFound", "load_app", "main"]
 
@@ -22,3 +26,7 @@ def main() -> None:
 
 main.add_command(db)
 main.add_command(createuser)
+main.add_command(run)
+main.add_command(routes)
+main.add_command(openapi)
+main.add_command(check)

@@ -79,7 +79,7 @@ def install(app: App) -> None:
         return Response(document_bytes(), media_type="application/json")
 
     app.add_route(openapi_url, openapi_document, name="brace.openapi", include_in_schema=False)
-    asyncapi_url = getattr(app, "asyncapi_url", "/asyncapi.json")
+    asyncapi_url = app.asyncapi_url
     routes, _, _ = app.flatten(freeze=False)
     if asyncapi_url and any(isinstance(route, WebSocketRoute) for route in routes):
         install_asyncapi(app, asyncapi_url)  # WebSockets are documented in AsyncAPI 3.0
