@@ -44,6 +44,7 @@ class ModelAdmin:
         self.pk = mapper.primary_key[0].name
         hidden = set(getattr(model, "__brace_hidden__", ()))
         columns = [c.key for c in mapper.column_attrs if c.key not in hidden]
+        columns.sort(key=lambda name: name != self.pk)  # the key first, then declaration order
         self.columns = columns
 
         def pick(key: str, default: Sequence[str]) -> list[str]:
