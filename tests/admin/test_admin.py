@@ -322,3 +322,21 @@ def test_history_entries_are_browsable_by_superusers(app_db: tuple[App, Database
 def test_admin_log_model_is_registered() -> None:
     assert AdminLogEntry.__tablename__ == "admin_log_entry"
     assert select(AdminLogEntry) is not None
+
+
+def test_foreign_keys_are_menus_until_the_target_is_big(app_db: tuple[App, Database]) -> None:
+    app, db = app_db
+    with TestClient(app) as client:
+        log_in(client, "root@example.com")
+        form = client.get("/admin/story/1/").text
+        assert '<select id="id_magazine_id"' in form and "Weekly (1)" in form
+
+        async def many_magazines() -> None:
+            async with db.session() as session:
+                session.add_all(Magazine(name=f"Mag {n}") for n in range(250))
+                await session.commit()
+
+        client.run(many_magazines())
+        big = client.get("/admin/story/1/").text
+        assert '<select id="id_magazine_id"' not in big
+        assert 'href="/admin/magazine/"' in big and "find one" in big

@@ -32,6 +32,7 @@ __all__ = ["Admin"]
 PACKAGE = Path(__file__).parent
 MAX_SEARCH = 200
 ACTIONS = ("view", "add", "change", "delete")
+FOREIGN_MENU_LIMIT = 200
 StaffUser = Annotated[Any, requires(staff=True)]
 
 
@@ -148,11 +149,12 @@ class Admin:
             return RedirectResponse(f"{_root(request)}{self.path}/{slug}/", 303)
 
         @router.get("/{slug}/add", name="add", include_in_schema=False)
-        async def add_page(request: Request, slug: str, user: StaffUser) -> Response:
+        async def add_page(request: Request, slug: str, user: StaffUser, session: DB) -> Response:
             entry = self._entry(slug)
             self._require(user, entry, "add")
             values = {f.name: "" for f in entry.fields}
-            return self._form(request, entry, None, values, {})
+            foreign = await self._foreign_choices(session, entry)
+            return self._form(request, entry, None, values, {}, foreign=foreign)
 
         @router.post("/{slug}/add", name="add_submit", include_in_schema=False)
         async def add(request: Request, slug: str, user: StaffUser, session: DB) -> Response:
@@ -168,7 +170,8 @@ class Admin:
                     flash(request, f"Added {entry.name} {_label(row)}.", "success")
                     key = getattr(row, entry.pk)
                     return RedirectResponse(f"{_root(request)}{self.path}/{slug}/{key}/", 303)
-            return self._form(request, entry, None, submitted, errors, status=422)
+            foreign = await self._foreign_choices(session, entry)
+            return self._form(request, entry, None, submitted, errors, status=422, foreign=foreign)
 
         @router.get("/{slug}/{key}/", name="change", include_in_schema=False)
         async def change_page(
@@ -178,7 +181,8 @@ class Admin:
             self._require(user, entry, "view")
             row = await self._get(session, entry, key)
             values = {f.name: f.display(getattr(row, f.name)) for f in entry.fields}
-            return self._form(request, entry, row, values, {}, user=user)
+            foreign = await self._foreign_choices(session, entry)
+            return self._form(request, entry, row, values, {}, user=user, foreign=foreign)
 
         @router.post("/{slug}/{key}/", name="change_submit", include_in_schema=False)
         async def change(
@@ -200,7 +204,10 @@ class Admin:
                         await self._log(session, user, entry, row, "change", changes)
                     flash(request, f"Saved {entry.name} {_label(row)}.", "success")
                     return RedirectResponse(f"{_root(request)}{self.path}/{slug}/", 303)
-            return self._form(request, entry, row, submitted, errors, status=422, user=user)
+            foreign = await self._foreign_choices(session, entry)
+            return self._form(
+                request, entry, row, submitted, errors, status=422, user=user, foreign=foreign
+            )
 
         @router.get("/{slug}/{key}/delete", name="delete", include_in_schema=False)
         async def delete_page(
@@ -256,6 +263,7 @@ class Admin:
         *,
         status: int = 200,
         user: Any = None,
+        foreign: dict[str, Any] | None = None,
     ) -> Response:
         readonly = {name: getattr(row, name) for name in entry.readonly_fields} if row else {}
         can_change = row is None or (user is not None and self._allowed(user, entry, "change"))
@@ -267,8 +275,40 @@ class Admin:
             "readonly": readonly,
             "can_change": can_change,
             "key": getattr(row, entry.pk) if row is not None else None,
+            "foreign": foreign or {},
         }
         return self._page(request, "form.html", context, status=status)
+
+    async def _foreign_choices(self, session: AsyncSession, entry: ModelAdmin) -> dict[str, Any]:
+        """For each foreign-key field: the target's rows as menu choices when there are at most
+        FOREIGN_MENU_LIMIT of them; otherwise where to search the target (a key is typed)."""
+        from ..db import Model
+
+        found: dict[str, Any] = {}
+        for field in entry.fields:
+            if field.foreign_key is None:
+                continue
+            table_name, column_name = field.foreign_key.rsplit(".", 1)
+            target = next(
+                (
+                    m.class_
+                    for m in Model.registry.mappers
+                    if getattr(m.local_table, "name", None) == table_name
+                ),
+                None,
+            )
+            if target is None:
+                continue
+            count = int(await session.scalar(select(func.count()).select_from(target)) or 0)
+            if count > FOREIGN_MENU_LIMIT:
+                found[field.name] = {"search": table_name if table_name in self.registry else None}
+                continue
+            column = getattr(target, column_name)
+            rows = await session.scalars(select(target).order_by(column).limit(FOREIGN_MENU_LIMIT))
+            found[field.name] = {
+                "choices": [(str(getattr(r, column_name)), _label(r)) for r in rows]
+            }
+        return found
 
     async def _list(
         self, request: Request, entry: ModelAdmin, session: AsyncSession, user: Any
