@@ -94,17 +94,27 @@ class _RedisBackend:
         self._deliver = deliver
         self._prefix = prefix
         self._lock = asyncio.Lock()
+        self._confirmations: dict[str, asyncio.Future[None]] = {}
 
     async def publish(self, group: str, payload: bytes) -> None:
         await self._client.publish(self._prefix + group, payload)
 
     async def listen(self, group: str) -> None:
+        channel = self._prefix + group
+        confirmed = asyncio.get_running_loop().create_future()
         async with self._lock:
             if self._pubsub is None:
-                self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-            await self._pubsub.subscribe(self._prefix + group)
+                self._pubsub = self._client.pubsub()
+            self._confirmations[channel] = confirmed
+            await self._pubsub.subscribe(channel)
             if self._reader is None or self._reader.done():
                 self._reader = asyncio.get_running_loop().create_task(self._read())
+        # Redis confirms the subscription in order on this connection: once it has, every
+        # message published afterwards is delivered.
+        try:
+            await asyncio.wait_for(asyncio.shield(confirmed), timeout=5.0)
+        finally:
+            self._confirmations.pop(channel, None)
 
     async def unlisten(self, group: str) -> None:
         async with self._lock:
@@ -121,11 +131,17 @@ class _RedisBackend:
                 logger.exception("Redis pub/sub read failed; retrying")
                 await asyncio.sleep(1.0)
                 continue
-            if message is None or message.get("type") != "message":
+            if message is None:
                 continue
             channel = message["channel"]
             name = channel.decode() if isinstance(channel, bytes) else str(channel)
-            self._deliver(name.removeprefix(self._prefix), message["data"])
+            if message.get("type") == "subscribe":
+                waiting = self._confirmations.get(name)
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(None)
+                continue
+            if message.get("type") == "message":
+                self._deliver(name.removeprefix(self._prefix), message["data"])
 
     async def close(self) -> None:
         if self._reader is not None:
@@ -152,6 +168,7 @@ class Channels:
         self.url = url
         self.max_pending = max_pending
         self._groups: dict[str, set[Subscription]] = {}
+        self._ready: dict[str, asyncio.Future[None]] = {}
         self._backend: _Backend
         if url.startswith("memory:"):
             self._backend = _MemoryBackend(self._deliver)
@@ -184,12 +201,23 @@ class Channels:
         members.add(subscription)
         try:
             if first:
-                await self._backend.listen(group)
+                # Later subscribers to the group wait for this one's listen(): entering the
+                # block before the backend listens would lose what is published meanwhile.
+                ready = self._ready[group] = asyncio.get_running_loop().create_future()
+                try:
+                    await self._backend.listen(group)
+                finally:
+                    ready.set_result(None)
+            else:
+                pending = self._ready.get(group)
+                if pending is not None:
+                    await asyncio.shield(pending)
             yield subscription
         finally:
             members.discard(subscription)
             if not members:
                 self._groups.pop(group, None)
+                self._ready.pop(group, None)
                 with contextlib.suppress(Exception):
                     await self._backend.unlisten(group)
 

@@ -89,8 +89,11 @@ class EventStream(StreamingResponse):
         )
 
     async def _encoded(self) -> AsyncIterable[bytes]:
-        if self.retry is not None:
-            yield encode_event(Event(retry=self.retry))
+        # Something at once, so the response starts and the browser's EventSource opens now,
+        # not at the first event or heartbeat.
+        yield encode_event(
+            Event(retry=self.retry) if self.retry is not None else Event(comment="ok")
+        )
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=1)  # the producer waits for the client
         producer = asyncio.ensure_future(self._produce(queue))
         try:
