@@ -23,27 +23,11 @@ from typing import IO, Any
 
 import pytest
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.usefixtures("need_redis")]
 
 HERE = Path(__file__).parent
 REDIS_URL = "redis://127.0.0.1:6379/15"
 MODULE = "auth_served_app"
-
-
-def redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(autouse=True)
-def need_redis() -> None:
-    if not redis_up():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Redis must be running on 127.0.0.1:6379 in CI")
-        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
 
 
 def served_module() -> ModuleType:

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import pytest
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.usefixtures("need_redis")]
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT_DIR = ROOT / "examples" / "chat"
@@ -29,22 +29,6 @@ REDIS_URL = "redis://127.0.0.1:6379/15"
 PREFIX = "brace:channel:"  # Channels' default prefix for Redis pub/sub channel names
 TIMEOUT = 5.0
 OPEN: dict[str, Any] = {"open_timeout": TIMEOUT, "close_timeout": TIMEOUT}
-
-
-def redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(autouse=True)
-def need_redis() -> None:
-    if not redis_up():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Redis must be running on 127.0.0.1:6379 in CI")
-        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
 
 
 def free_port() -> int:

@@ -2,31 +2,13 @@
 flight still receives everything published once its block has started."""
 
 import asyncio
-import os
-import socket
 import uuid
 
 import pytest
 
 from brace.channels import Channels
 
-pytestmark = pytest.mark.redis
-
-
-def redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(autouse=True)
-def need_redis() -> None:
-    if not redis_up():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Redis must be running on 127.0.0.1:6379 in CI")
-        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+pytestmark = [pytest.mark.redis, pytest.mark.usefixtures("need_redis")]
 
 
 def test_concurrent_subscribers_miss_nothing() -> None:

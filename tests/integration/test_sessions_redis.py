@@ -1,8 +1,6 @@
 """Redis sessions against the real Redis server (required in CI)."""
 
 import asyncio
-import os
-import socket
 
 import pytest
 
@@ -11,25 +9,9 @@ from brace.csrf import csrf_token
 from brace.sessions import SessionMiddleware
 from brace.testing import TestClient
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.usefixtures("need_redis")]
 REDIS_URL = "redis://127.0.0.1:6379/15"
 SECRET = "a-test-secret-that-is-long-enough"
-
-
-def redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(autouse=True)
-def need_redis() -> None:
-    if not redis_up():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Redis must be running on 127.0.0.1:6379 in CI")
-        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
 
 
 def make_app(max_age: int = 3600) -> App:
