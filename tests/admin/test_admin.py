@@ -340,3 +340,35 @@ def test_foreign_keys_are_menus_until_the_target_is_big(app_db: tuple[App, Datab
         big = client.get("/admin/story/1/").text
         assert '<select id="id_magazine_id"' not in big
         assert 'href="/admin/magazine/"' in big and "find one" in big
+
+
+def test_projects_can_override_admin_templates(tmp_path: Any) -> None:
+    from brace.templating import Templates
+
+    (tmp_path / "admin").mkdir()
+    (tmp_path / "admin" / "index.html").write_text(
+        '{% extends "admin/base.html" %}{% block content %}<h1>Our own dashboard</h1>{% endblock %}'
+    )
+    app = App()
+    app.add_middleware(SessionMiddleware, secret_key="an-admin-test-secret-long-enough")
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'o.db'}", app=app)
+    Auth(app)
+    app.include(auth_views())
+    Admin(app, templates=Templates(tmp_path))
+
+    @app.on_startup
+    async def seed() -> None:
+        from brace.auth import User
+
+        await db.create_all()
+        async with db.session() as session:
+            root = User(email="root@example.com", is_staff=True, is_superuser=True)
+            root.set_password(PASSWORD)
+            session.add(root)
+            await session.commit()
+
+    with TestClient(app) as client:
+        log_in(client, "root@example.com")
+        page = client.get("/admin/").text
+        assert "Our own dashboard" in page and "admin.css" in page  # base.html is brace's
+        assert client.get("/admin/story/").status_code == 404  # not registered here
