@@ -11,6 +11,7 @@ from ._app_loader import AppNotFound, load_app
 from ._auth import createuser
 from ._check import check
 from ._db import db
+from ._new import new
 from ._openapi import openapi
 from ._routes import routes
 from ._run import run
@@ -26,6 +27,7 @@ def main() -> None:
 
 main.add_command(db)
 main.add_command(createuser)
+main.add_command(new)
 main.add_command(run)
 main.add_command(routes)
 main.add_command(openapi)
