@@ -55,6 +55,18 @@ class Templates:
         self.env.globals["csrf_token"] = _csrf_token
         self.env.globals["csrf_input"] = _csrf_input
 
+    def add_fallback(self, directory: str | PathLike[str]) -> None:
+        """Look in `directory` for templates the app's own directories do not have: how
+        brace's auth and admin pages can be replaced one file at a time. Adding the same
+        directory again changes nothing."""
+        wanted = str(directory)
+        loader = self.env.loader
+        if loader is None:
+            self.env.loader = jinja2.FileSystemLoader(directory)
+        elif not _loads_from(loader, wanted):
+            self.env.loader = jinja2.ChoiceLoader([loader, jinja2.FileSystemLoader(directory)])
+        self._compiled.clear()
+
     def _context(self, request: Request, context: Mapping[str, Any] | None) -> dict[str, Any]:
         if self._auto_reload is None:
             # Debug apps re-read changed templates; production compiles each template once.
@@ -156,3 +168,11 @@ def _csrf_token(context: Any) -> str:
 @jinja2.pass_context
 def _csrf_input(context: Any) -> markupsafe.Markup:
     return markupsafe.Markup(csrf_input(context["request"]))
+
+
+def _loads_from(loader: jinja2.BaseLoader, directory: str) -> bool:
+    if isinstance(loader, jinja2.ChoiceLoader):
+        return any(_loads_from(inner, directory) for inner in loader.loaders)
+    if isinstance(loader, jinja2.FileSystemLoader):
+        return directory in [str(path) for path in loader.searchpath]
+    return False

@@ -188,3 +188,23 @@ def test_padding_the_account_does_not_reset_the_counter(db_url: str) -> None:
     for padded in (" ada@example.com", "ada@example.com ", "\tada@example.com", "ADA@example.com"):
         with TestClient(app, client=("10.9.9.9", 1)) as other:
             assert log_in(other, padded).status_code == 429, repr(padded)
+
+
+def test_auth_pages_use_a_stylesheet_file(client: TestClient) -> None:
+    page = client.get("/auth/login").text
+    assert "<style" not in page and 'href="/auth/static/auth.css"' in page
+    css = client.get("/auth/static/auth.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+
+
+def test_building_views_twice_does_not_nest_loaders() -> None:
+    import jinja2
+
+    from brace.auth import auth_views
+    from brace.templating import Templates
+
+    templates = Templates([])
+    auth_views(templates)
+    auth_views(templates)
+    loader = templates.env.loader
+    assert isinstance(loader, jinja2.ChoiceLoader) and len(loader.loaders) == 2

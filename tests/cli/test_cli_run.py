@@ -333,3 +333,15 @@ def test_app_as_an_option(
     assert uvicorn_run.calls[0][0] == "service:app"
     clash = runner.invoke(main, ["run", "service:app", "--app", "other:app"])
     assert clash.exit_code == 1 and "two apps given" in clash.output
+
+
+def test_run_bounds_graceful_shutdown(
+    write_app: Callable[..., Path], project: Path, uvicorn_run: Captured, free_port: int
+) -> None:
+    write_app(APP, "webapp")
+    result = CliRunner().invoke(
+        main, ["run", "webapp:app", "--port", str(free_port), "--graceful-timeout", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    ((_, options),) = uvicorn_run.calls
+    assert options["timeout_graceful_shutdown"] == 3.0

@@ -6,7 +6,6 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import jinja2
 from sqlalchemy import Select, func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -479,10 +478,5 @@ async def _cascades(session: AsyncSession, entry: ModelAdmin, row: Any) -> list[
 
 
 def _with_package_templates(templates: Templates) -> Templates:
-    loader = templates.env.loader
-    fallback = jinja2.FileSystemLoader(PACKAGE / "templates")
-    if loader is None:
-        templates.env.loader = fallback
-    else:
-        templates.env.loader = jinja2.ChoiceLoader([loader, fallback])
+    templates.add_fallback(PACKAGE / "templates")
     return templates

@@ -9,11 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import jinja2
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .._file_response import FileResponse
 from ..db import DB
 from ..forms import FormResult
 from ..mail import Message
@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+PACKAGE_STATIC = Path(__file__).parent / "static"
 
 
 class LoginForm(msgspec.Struct):
@@ -145,12 +146,7 @@ def _add_signup(router: Router, pages: Templates, after_login: str) -> None:
 
 def _with_package_templates(templates: Templates) -> Templates:
     """Let the project's own templates win, then fall back to brace's."""
-    loader = templates.env.loader
-    fallback = jinja2.FileSystemLoader(PACKAGE_TEMPLATES)
-    if loader is None:
-        templates.env.loader = fallback
-    elif not (isinstance(loader, jinja2.ChoiceLoader) and fallback in loader.loaders):
-        templates.env.loader = jinja2.ChoiceLoader([loader, fallback])
+    templates.add_fallback(PACKAGE_TEMPLATES)
     return templates
 
 
@@ -170,6 +166,13 @@ def auth_views(
     def page(request: Request, form: FormResult[LoginForm], next_url: str, status: int) -> Response:
         context = {"form": form, "next": next_url}
         return pages.render(request, "auth/login.html", context, status=status)
+
+    @router.get("/static/auth.css", name="brace_auth_css", include_in_schema=False)
+    async def stylesheet() -> Response:
+        # A file, not an inline <style>: pages stay valid under a `style-src 'self'` CSP.
+        response = FileResponse(PACKAGE_STATIC / "auth.css")
+        response.headers["cache-control"] = "public, max-age=3600"
+        return response
 
     @router.get("/login", name="brace_auth_login", include_in_schema=False)
     async def login_page(request: Request, next: str = after_login) -> Response:

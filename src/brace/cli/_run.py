@@ -85,6 +85,13 @@ def _check_port(host: str, port: int) -> None:
     default=None,
     help="One line per request. Default: on when BRACE_ENV=dev, off otherwise.",
 )
+@click.option(
+    "--graceful-timeout",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="Seconds open responses (SSE feeds, streams) get to finish at shutdown.",
+)
 def run(
     app_path: str | None,
     app_option: str | None,
@@ -95,6 +102,7 @@ def run(
     log_format: str,
     log_level: str,
     access_log: bool | None,
+    graceful_timeout: float,
 ) -> None:
     """Serve APP (module:attribute; default BRACE_APP, then app:app) with uvicorn."""
     from ..config import current_env
@@ -138,6 +146,8 @@ def run(
         "access_log": False,  # brace's own access log replaces uvicorn's
         "lifespan": "on",
         "app_dir": os.getcwd(),
+        # Without a bound, one open SSE feed keeps a deploy waiting until its client leaves.
+        "timeout_graceful_shutdown": graceful_timeout,
     }
     if reload:
         options.update(reload=True, reload_dirs=[os.getcwd()])
