@@ -58,6 +58,8 @@ class Database:
         max_overflow: int = 10,
         pool_timeout: float = 10.0,
         connect_timeout: float = 5.0,
+        pre_ping: bool = False,
+        pool_recycle: float = 1800.0,
         check_on_startup: bool = True,
         echo: bool = False,
         **engine_options: Any,
@@ -71,11 +73,17 @@ class Database:
         self.url = url or os.environ.get("DATABASE_URL") or DEFAULT_URL
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
-        options: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        # No ping by default: with asyncpg it costs BEGIN, SELECT and ROLLBACK on every checkout.
+        # A connection the server dropped fails its request with a 503 and is discarded;
+        # recycling bounds how stale a pooled connection can get.
+        options: dict[str, Any] = {"echo": echo, "pool_pre_ping": pre_ping}
         memory = self.dialect == "sqlite" and parsed.database in (None, "", ":memory:")
         if not memory:
             options.update(
-                pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                pool_timeout=pool_timeout,
+                pool_recycle=pool_recycle,
             )
         if parsed.get_driver_name() == "asyncpg":
             options["connect_args"] = {"timeout": connect_timeout}
@@ -239,4 +247,9 @@ def is_bad_argument(exc: BaseException) -> bool:
 async def _bad_argument_or_raise(request: Request, exc: Exception) -> None:
     if is_bad_argument(exc):
         await _bad_data(request, exc)
+    if isinstance(exc, sa_exc.DBAPIError) and _is_outage(exc):
+        # A pooled connection the server dropped (asyncpg reports it as a bare DBAPIError):
+        # SQLAlchemy discards it, and the next request gets a fresh one.
+        logger.error("database connection lost: %s", exc)
+        raise DatabaseUnavailable("The database is unavailable; try again in a moment.")
     raise exc
