@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import re
-import sys
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any
 
@@ -19,22 +16,14 @@ from brace import App
 from brace.channels import Channels
 from brace.testing import TestClient, WebSocketClosed, WebSocketDenied, WebSocketTestSession
 from brace.types import Message
+from support_examples import load_example
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "chat" / "app.py"
-MODULE = "example_chat"  # the browser tests load it under the same name
 XSS_NAME = '<img src=x onerror="alert(1)">'
 XSS_TEXT = "</script><script>alert(2)</script>\n\nevent: joined\ndata: forged"
 
 
 def load_chat() -> ModuleType:
-    """The example module, imported once from its file (it is not a package)."""
-    if MODULE not in sys.modules:
-        spec = importlib.util.spec_from_file_location(MODULE, EXAMPLE)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[MODULE] = module
-        spec.loader.exec_module(module)
-    return sys.modules[MODULE]
+    return load_example("chat")
 
 
 chat = load_chat()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import html
-import importlib.util
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -15,23 +13,15 @@ import pytest
 
 from brace import App
 from brace.testing import TestClient
+from support_examples import load_example
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "guestbook" / "app.py"
-MODULE = "example_guestbook"  # the browser tests load it under the same name
 SECRET = "a-test-secret-of-enough-length"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def load_guestbook() -> ModuleType:
-    """The example module, imported once from its file (it is not a package)."""
-    if MODULE not in sys.modules:
-        spec = importlib.util.spec_from_file_location(MODULE, EXAMPLE)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[MODULE] = module
-        spec.loader.exec_module(module)
-    return sys.modules[MODULE]
+    return load_example("guestbook")
 
 
 guestbook = load_guestbook()

@@ -4,10 +4,8 @@ bearer token, the form and its errors, and the live feed."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import re
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +20,8 @@ from brace.db import Database
 from brace.db.testing import transactional
 from brace.testing import TestClient
 from brace.types import Message
+from support_examples import load_example
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "site" / "app.py"
-MODULE = "example_site"  # the browser tests load it under the same name
 SECRET = "a-test-secret-long-enough-to-sign-jwts"
 EMAIL = "ada@example.com"
 PASSWORD = "correct horse battery staple"
@@ -32,14 +29,7 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def load_site() -> ModuleType:
-    """The example module, imported once from its file (it is not a package)."""
-    if MODULE not in sys.modules:
-        spec = importlib.util.spec_from_file_location(MODULE, EXAMPLE)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[MODULE] = module
-        spec.loader.exec_module(module)
-    return sys.modules[MODULE]
+    return load_example("site")
 
 
 site = load_site()

@@ -14,14 +14,9 @@ import pytest
 from brace import App
 from brace.health import database_check, redis_check, run_checks
 from brace.testing import TestClient
+from support_servers import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_liveness_and_readiness_without_checks() -> None:

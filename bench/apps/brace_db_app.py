@@ -5,10 +5,10 @@ overflow, like every variant); a `session: DB` parameter per handler (committed 
 handler returns); `Model` classes mapping `bench.world` / `bench.fortune`; handlers return the
 models and brace serializes their columns.
 
-With BENCH_DB_PRE_PING=0 (run.py's `brace_db_noping`) the Database is made with
-`pool_pre_ping=False`, an engine option that brace passes on to SQLAlchemy: brace's default
-pings every connection it takes from the pool (one more round trip per request), FastAPI's
-plain `create_async_engine` does not. Only to measure what that default costs.
+The Database pings every connection it takes from the pool (`pre_ping=True`), as brace's
+default did when RESULTS.md's database run was recorded; since 5dca633 brace does not ping by
+default, which is `brace_db_noping` (BENCH_DB_PRE_PING=0). FastAPI's plain
+`create_async_engine` does not ping either.
 """
 
 import os
@@ -51,8 +51,8 @@ class Fortune(Model):
 
 
 app = App()
-_options = {"pool_pre_ping": False} if os.environ.get("BENCH_DB_PRE_PING") == "0" else {}
-db = Database(SQLALCHEMY_URL, app=app, pool_size=POOL_SIZE, max_overflow=0, **_options)
+_pre_ping = os.environ.get("BENCH_DB_PRE_PING") != "0"
+db = Database(SQLALCHEMY_URL, app=app, pool_size=POOL_SIZE, max_overflow=0, pre_ping=_pre_ping)
 templates = Templates(TEMPLATES)
 _by_message = attrgetter("message")
 

@@ -142,39 +142,25 @@ class CSRFCheck:
         """Whether a WebSocket handshake that carries the session cookie comes from this site
         (or a trusted origin). Browsers always send Origin on WebSocket handshakes; clients
         that send none are not browsers and carry the cookie on purpose."""
-        request = Request(scope)
-        origin = request.headers.get("origin")
-        if origin is None:
-            return True
-        host = raw_header(scope, b"host")
-        if host is None:
-            return False
-        scheme = "https" if scope.get("scheme") in ("wss", "https") else "http"
-        own = f"{scheme}://{host.decode('latin-1')}".lower()
-        return origin.lower() == own or origin.rstrip("/").lower() in self.trusted_origins
+        origin = raw_header(scope, b"origin")
+        return origin is None or self._allowed(origin.decode("latin-1"), scope)
+
+    def _allowed(self, origin: str, scope: Scope) -> bool:
+        """`origin` is this site's own or one of the trusted origins."""
+        folded = origin.lower()
+        return folded == _own_origin(scope) or folded.rstrip("/") in self.trusted_origins
 
     def _cross_site(self, request: Request) -> bool:
         if request.headers.get("sec-fetch-site") == "cross-site":
             return True
         origin = request.headers.get("origin")
-        if origin is None:
-            return False
-        return origin.lower() != self._own_origin(request) and (
-            origin.rstrip("/").lower() not in self.trusted_origins
-        )
-
-    @staticmethod
-    def _own_origin(request: Request) -> str | None:
-        host = raw_header(request.scope, b"host")
-        scheme = request.scope.get("scheme", "http")
-        return f"{scheme}://{host.decode('latin-1')}".lower() if host else None
+        return origin is not None and not self._allowed(origin, request.scope)
 
     def _check_origin(self, request: Request) -> None:
-        own = self._own_origin(request)
         scheme = request.scope.get("scheme", "http")
         origin = request.headers.get("origin")
         if origin is not None:
-            if origin.lower() != own and origin.rstrip("/").lower() not in self.trusted_origins:
+            if not self._allowed(origin, request.scope):
                 raise _refused(f"the request comes from another site ({origin[:100]})")
             return
         if scheme != "https":
@@ -183,10 +169,17 @@ class CSRFCheck:
         if not referer:
             raise _refused("an HTTPS request without Origin must send a Referer")
         referer_origin = _origin_of(referer)
-        if referer_origin is None or (
-            referer_origin != own and referer_origin not in self.trusted_origins
-        ):
+        if referer_origin is None or not self._allowed(referer_origin, request.scope):
             raise _refused("the Referer names another site")
+
+
+def _own_origin(scope: Scope) -> str | None:
+    """This site as an Origin header names it (`wss` handshakes come from `https` pages)."""
+    host = raw_header(scope, b"host")
+    if host is None:
+        return None
+    scheme = {"wss": "https", "ws": "http"}.get(scope.get("scheme", "http"), scope.get("scheme"))
+    return f"{scheme}://{host.decode('latin-1')}".lower()
 
 
 def _form_like(request: Request) -> bool:

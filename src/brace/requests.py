@@ -203,10 +203,10 @@ class Request:
         if self._body is not None:
             return self._body
         # Read earlier in this request by another Request object (a CSRF check, middleware).
-        cached = self.scope.get("brace.body")
+        cached = self._cached_body()
         if cached is not None:
-            self._body = self._cached_body()
-            return cached  # type: ignore[no-any-return]
+            self._body = cached
+            return cached
         limit = self.max_body_size if max_size is None else max_size
         declared = raw_header(self.scope, b"content-length")
         if declared is not None:

@@ -126,3 +126,41 @@ def test_mail_backends(caplog: pytest.LogCaptureFixture) -> None:
     with pytest.raises(ValueError, match="line breaks"):
         asyncio.run(memory.send(Message(to=["a@x.y"], subject="Hi\r\nBcc: all@x.y", body="")))
     assert time.time() > 0
+
+
+def test_smtp_mailer_speaks_starttls_and_logs_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    import smtplib
+
+    from brace.mail import SMTPMailer
+
+    calls: list[tuple[str, Any]] = []
+
+    class FakeSMTP:
+        def __init__(self, host: str, port: int, timeout: float) -> None:
+            calls.append(("connect", (host, port, timeout)))
+
+        def __enter__(self) -> "FakeSMTP":
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            calls.append(("quit", None))
+
+        def starttls(self, context: Any) -> None:
+            calls.append(("starttls", context is not None))
+
+        def login(self, user: str, password: str) -> None:
+            calls.append(("login", user))
+
+        def send_message(self, email: Any) -> None:
+            calls.append(("send", (email["To"], email["Subject"])))
+
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    mailer = SMTPMailer("mail.example", username="robot", password="pw")
+    asyncio.run(mailer.send(Message(to=["a@example.com"], subject="Hi", body="Body")))
+    assert calls == [
+        ("connect", ("mail.example", 587, 10.0)),
+        ("starttls", True),
+        ("login", "robot"),
+        ("send", ("a@example.com", "Hi")),
+        ("quit", None),
+    ]

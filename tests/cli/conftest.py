@@ -2,7 +2,6 @@
 
 import importlib
 import logging
-import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import brace.logging
+import support_servers
 
 CLEARED = (
     "BRACE_APP",
@@ -28,9 +28,7 @@ CLEARED = (
 @pytest.fixture
 def free_port() -> int:
     """A loopback port nothing listens on (when the test starts)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return support_servers.free_port()
 
 
 @pytest.fixture

@@ -12,16 +12,15 @@ import hashlib
 import importlib.util
 import os
 import secrets
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import IO, Any
+from typing import Any
 
 import pytest
+
+from support_servers import UvicornProcess
 
 pytestmark = [pytest.mark.redis, pytest.mark.usefixtures("need_redis")]
 
@@ -41,80 +40,18 @@ def served_module() -> ModuleType:
     return sys.modules[MODULE]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def throttle_key(kind: str, value: str) -> str:
     """The Redis key brace counts failures under (brace.auth._throttle)."""
     digest = hashlib.sha256(value.encode()).hexdigest()[:32]
     return f"brace:login:{kind}:{digest}"
 
 
-class Worker:
-    """`python -m uvicorn` serving auth_served_app in its own process."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = log
-        self._log: IO[bytes] = log.open("wb")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                f"{MODULE}:create_app",
-                "--app-dir",
-                str(HERE),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--loop",
-                "asyncio",
-                "--log-level",
-                "warning",
-                # Behind a proxy on loopback: X-Forwarded-For names the client address.
-                "--proxy-headers",
-                "--forwarded-allow-ips",
-                "127.0.0.1",
-            ],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **env},
-        )
-
-    def wait_ready(self, client: Any, timeout: float = 30.0) -> int:
-        """Block until the worker answers; its process id."""
-        import httpx
-
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited early:\n{self.log_path.read_text()}")
-            try:
-                response = client.get(self.base + "/worker")
-                if response.status_code == 200:
-                    return int(response.json()["pid"])
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"uvicorn did not start:\n{self.log_path.read_text()}")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self._log.close()
+def auth_worker(env: dict[str, str], log: Path) -> UvicornProcess:
+    """`uvicorn` serving auth_served_app in its own process."""
+    args = ["--factory", f"{MODULE}:create_app", "--app-dir", str(HERE)]
+    # Behind a proxy on loopback: X-Forwarded-For names the client address.
+    args += ["--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"]
+    return UvicornProcess(args, log, env)
 
 
 @pytest.fixture
@@ -146,12 +83,12 @@ def test_the_eleventh_wrong_try_is_refused_across_two_worker_processes(
     db_file = tmp_path / "users.db"
     asyncio.run(app_module.seed(db_file, [email, other_email]))  # once, before the workers
     env = {"BRACE_AUTH_TEST_DB": str(db_file), "BRACE_AUTH_TEST_REDIS": REDIS_URL}
-    workers: list[Worker] = []
+    workers: list[UvicornProcess] = []
     try:
         for name in "ab":  # appended one by one: a failed start still stops the other
-            workers.append(Worker(env, tmp_path / f"worker-{name}.log"))
+            workers.append(auth_worker(env, tmp_path / f"worker-{name}.log"))
         with httpx.Client(timeout=10, headers={"X-Forwarded-For": address}) as client:
-            pids = {worker.wait_ready(client) for worker in workers}
+            pids = {int(w.wait_ready(client, "/worker").json()["pid"]) for w in workers}
             assert len(pids) == 2 and os.getpid() not in pids  # two separate processes
             a, b = (worker.base for worker in workers)
 

@@ -8,18 +8,16 @@ of the same room on process B, and the SSE activity feed served by B.
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
+
+from support_servers import UvicornProcess
 
 pytestmark = [pytest.mark.redis, pytest.mark.usefixtures("need_redis")]
 
@@ -31,71 +29,11 @@ TIMEOUT = 5.0
 OPEN: dict[str, Any] = {"open_timeout": TIMEOUT, "close_timeout": TIMEOUT}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Worker:
-    """`python -m uvicorn --app-dir examples/chat app:app` in its own process."""
-
-    def __init__(self, log: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.ws_base = f"ws://127.0.0.1:{self.port}"
-        self.log_path = log
-        self._log: IO[bytes] = log.open("wb")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app:app",
-                "--app-dir",
-                str(CHAT_DIR),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--loop",
-                "asyncio",
-                "--log-level",
-                "warning",
-                # An activity feed never ends by itself: do not wait for it when stopping.
-                "--timeout-graceful-shutdown",
-                "2",
-            ],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "CHAT_CHANNELS": REDIS_URL},
-        )
-
-    def wait_ready(self, client: Any, timeout: float = 30.0) -> None:
-        import httpx
-
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited early:\n{self.log_path.read_text()}")
-            try:
-                if client.get(self.base + "/").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"uvicorn did not start:\n{self.log_path.read_text()}")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self._log.close()
+def chat_worker(log: Path) -> UvicornProcess:
+    """`uvicorn --app-dir examples/chat app:app` in its own process, channels over Redis."""
+    # An activity feed never ends by itself: do not wait for it when stopping.
+    args = ["app:app", "--app-dir", str(CHAT_DIR), "--timeout-graceful-shutdown", "2"]
+    return UvicornProcess(args, log, {"CHAT_CHANNELS": REDIS_URL})
 
 
 class Feed:
@@ -161,10 +99,10 @@ def test_a_message_reaches_sockets_and_feeds_on_both_processes(
 
     room = f"redis-{secrets.token_hex(6)}"  # this run's own room: nobody else's messages
     text = f"hello across processes <b>{secrets.token_hex(4)}</b>"
-    workers: list[Worker] = []
+    workers: list[UvicornProcess] = []
     try:
         for name in "ab":  # appended one by one: a failed start still stops the other
-            workers.append(Worker(tmp_path / f"worker-{name}.log"))
+            workers.append(chat_worker(tmp_path / f"worker-{name}.log"))
         a, b = workers
         with httpx.Client(timeout=TIMEOUT) as http:
             for worker in workers:

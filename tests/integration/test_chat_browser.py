@@ -3,8 +3,6 @@ one room, markup that stays text, and the home page's live activity feed."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -12,24 +10,17 @@ from typing import Any
 
 import pytest
 
+from support_examples import load_example
+
 pytestmark = pytest.mark.browser
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "chat" / "app.py"
-MODULE = "example_chat"  # tests/test_example_chat.py loads it under the same name
 PHONE = {"width": 390, "height": 844}
 XSS_NAME = "<img src=x onerror=alert(1)>"
 XSS_TEXT = "<script>alert(2)</script><b>bold?</b>"
 
 
 def load_chat() -> ModuleType:
-    """The example module, imported once from its file (it is not a package)."""
-    if MODULE not in sys.modules:
-        spec = importlib.util.spec_from_file_location(MODULE, EXAMPLE)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[MODULE] = module
-        spec.loader.exec_module(module)
-    return sys.modules[MODULE]
+    return load_example("chat")
 
 
 @pytest.fixture

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import struct
-import sys
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,24 +12,16 @@ from typing import Any
 import pytest
 
 from brace import App, HTMLResponse
+from support_examples import load_example
 
 pytestmark = pytest.mark.browser
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "guestbook" / "app.py"
-MODULE = "example_guestbook"  # tests/test_example_guestbook.py loads it under the same name
 SECRET = "a-browser-test-secret-long-enough"
 PHONE = {"width": 390, "height": 844}
 
 
 def load_guestbook() -> ModuleType:
-    """The example module, imported once from its file (it is not a package)."""
-    if MODULE not in sys.modules:
-        spec = importlib.util.spec_from_file_location(MODULE, EXAMPLE)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[MODULE] = module
-        spec.loader.exec_module(module)
-    return sys.modules[MODULE]
+    return load_example("guestbook")
 
 
 def one_pixel_png() -> bytes:

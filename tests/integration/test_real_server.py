@@ -10,15 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from support_servers import free_port
+
 pytestmark = pytest.mark.server
 
 HERE = Path(__file__).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_server(port: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:

@@ -4,8 +4,6 @@ window's live feed, and read the API docs, all under the site's strict CSP."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -13,24 +11,17 @@ from typing import Any
 
 import pytest
 
+from support_examples import load_example
+
 pytestmark = pytest.mark.browser
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "site" / "app.py"
-MODULE = "example_site"  # tests/test_example_site.py loads it under the same name
 EMAIL = "grace@example.com"
 PASSWORD = "a long and unusual passphrase"
 XSS = "<img src=x onerror=alert(1)> hello from the form"
 
 
 def load_site() -> ModuleType:
-    """The example module, imported once from its file (it is not a package)."""
-    if MODULE not in sys.modules:
-        spec = importlib.util.spec_from_file_location(MODULE, EXAMPLE)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[MODULE] = module
-        spec.loader.exec_module(module)
-    return sys.modules[MODULE]
+    return load_example("site")
 
 
 @pytest.fixture

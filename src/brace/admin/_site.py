@@ -49,7 +49,8 @@ class Admin:
         self.path = path
         self.title = title
         self.registry: dict[str, ModelAdmin] = {}
-        self.templates = _with_package_templates(templates or Templates(PACKAGE / "templates"))
+        self.templates = templates or Templates(PACKAGE / "templates")
+        self.templates.add_fallback(PACKAGE / "templates")  # the project's own templates win
         self.register(
             AdminLogEntry,
             list_display=["at", "user_label", "model", "object_repr", "action"],
@@ -72,19 +73,18 @@ class Admin:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _entry(self, slug: str) -> ModelAdmin:
+    def _permitted(self, slug: str, user: Any, action: str) -> ModelAdmin:
+        """The registered model at `slug`, if `user` may `action` it (else 404 or 403)."""
         entry = self.registry.get(slug)
         if entry is None:
             raise HTTPError(404, "No such model in the admin.")
+        if not self._allowed(user, entry, action):
+            raise HTTPError(403, f"You may not {action} {entry.name} records.")
         return entry
 
     @staticmethod
     def _allowed(user: Any, entry: ModelAdmin, action: str) -> bool:
         return bool(user.has_perm(entry.permission(action)))
-
-    def _require(self, user: Any, entry: ModelAdmin, action: str) -> None:
-        if not self._allowed(user, entry, action):
-            raise HTTPError(403, f"You may not {action} {entry.name} records.")
 
     def _page(
         self, request: Request, name: str, context: dict[str, Any], status: int = 200
@@ -126,16 +126,14 @@ class Admin:
 
         @router.get("/{slug}/", name="list", include_in_schema=False)
         async def listing(request: Request, slug: str, user: StaffUser, session: DB) -> Response:
-            entry = self._entry(slug)
-            self._require(user, entry, "view")
+            entry = self._permitted(slug, user, "view")
             return await self._list(request, entry, session, user)
 
         @router.post("/{slug}/bulk-delete", name="bulk_delete", include_in_schema=False)
         async def bulk_delete(
             request: Request, slug: str, user: StaffUser, session: DB
         ) -> Response:
-            entry = self._entry(slug)
-            self._require(user, entry, "delete")
+            entry = self._permitted(slug, user, "delete")
             form = await request.form()
             ids = [str(v) for v in form.getall("ids")][:500]
             rows = [row for key in ids if (row := await _maybe(self._get(session, entry, key)))]
@@ -149,16 +147,13 @@ class Admin:
 
         @router.get("/{slug}/add", name="add", include_in_schema=False)
         async def add_page(request: Request, slug: str, user: StaffUser, session: DB) -> Response:
-            entry = self._entry(slug)
-            self._require(user, entry, "add")
+            entry = self._permitted(slug, user, "add")
             values = {f.name: "" for f in entry.fields}
-            foreign = await self._foreign_choices(session, entry)
-            return self._form(request, entry, None, values, {}, foreign=foreign)
+            return await self._form(request, session, entry, None, values, {})
 
         @router.post("/{slug}/add", name="add_submit", include_in_schema=False)
         async def add(request: Request, slug: str, user: StaffUser, session: DB) -> Response:
-            entry = self._entry(slug)
-            self._require(user, entry, "add")
+            entry = self._permitted(slug, user, "add")
             submitted, parsed, errors = await _read_form(request, entry.fields)
             if not errors:
                 row = entry.model(**parsed)
@@ -169,26 +164,22 @@ class Admin:
                     flash(request, f"Added {entry.name} {_label(row)}.", "success")
                     key = getattr(row, entry.pk)
                     return RedirectResponse(f"{_root(request)}{self.path}/{slug}/{key}/", 303)
-            foreign = await self._foreign_choices(session, entry)
-            return self._form(request, entry, None, submitted, errors, status=422, foreign=foreign)
+            return await self._form(request, session, entry, None, submitted, errors, status=422)
 
         @router.get("/{slug}/{key}/", name="change", include_in_schema=False)
         async def change_page(
             request: Request, slug: str, key: str, user: StaffUser, session: DB
         ) -> Response:
-            entry = self._entry(slug)
-            self._require(user, entry, "view")
+            entry = self._permitted(slug, user, "view")
             row = await self._get(session, entry, key)
             values = {f.name: f.display(getattr(row, f.name)) for f in entry.fields}
-            foreign = await self._foreign_choices(session, entry)
-            return self._form(request, entry, row, values, {}, user=user, foreign=foreign)
+            return await self._form(request, session, entry, row, values, {}, user=user)
 
         @router.post("/{slug}/{key}/", name="change_submit", include_in_schema=False)
         async def change(
             request: Request, slug: str, key: str, user: StaffUser, session: DB
         ) -> Response:
-            entry = self._entry(slug)
-            self._require(user, entry, "change")
+            entry = self._permitted(slug, user, "change")
             row = await self._get(session, entry, key)
             submitted, parsed, errors = await _read_form(request, entry.fields)
             if not errors:
@@ -203,17 +194,15 @@ class Admin:
                         await self._log(session, user, entry, row, "change", changes)
                     flash(request, f"Saved {entry.name} {_label(row)}.", "success")
                     return RedirectResponse(f"{_root(request)}{self.path}/{slug}/", 303)
-            foreign = await self._foreign_choices(session, entry)
-            return self._form(
-                request, entry, row, submitted, errors, status=422, user=user, foreign=foreign
+            return await self._form(
+                request, session, entry, row, submitted, errors, status=422, user=user
             )
 
         @router.get("/{slug}/{key}/delete", name="delete", include_in_schema=False)
         async def delete_page(
             request: Request, slug: str, key: str, user: StaffUser, session: DB
         ) -> Response:
-            entry = self._entry(slug)
-            self._require(user, entry, "delete")
+            entry = self._permitted(slug, user, "delete")
             row = await self._get(session, entry, key)
             cascades = await _cascades(session, entry, row)
             return self._page(
@@ -224,8 +213,7 @@ class Admin:
         async def delete(
             request: Request, slug: str, key: str, user: StaffUser, session: DB
         ) -> Response:
-            entry = self._entry(slug)
-            self._require(user, entry, "delete")
+            entry = self._permitted(slug, user, "delete")
             row = await self._get(session, entry, key)
             await self._log(session, user, entry, row, "delete", {})
             await session.delete(row)
@@ -236,8 +224,7 @@ class Admin:
         async def history(
             request: Request, slug: str, key: str, user: StaffUser, session: DB
         ) -> Response:
-            entry = self._entry(slug)
-            self._require(user, entry, "view")
+            entry = self._permitted(slug, user, "view")
             entries = list(
                 await session.scalars(
                     select(AdminLogEntry)
@@ -252,9 +239,10 @@ class Admin:
 
         return router
 
-    def _form(
+    async def _form(
         self,
         request: Request,
+        session: AsyncSession,
         entry: ModelAdmin,
         row: Any,
         values: dict[str, Any],
@@ -262,7 +250,6 @@ class Admin:
         *,
         status: int = 200,
         user: Any = None,
-        foreign: dict[str, Any] | None = None,
     ) -> Response:
         readonly = {name: getattr(row, name) for name in entry.readonly_fields} if row else {}
         can_change = row is None or (user is not None and self._allowed(user, entry, "change"))
@@ -274,7 +261,7 @@ class Admin:
             "readonly": readonly,
             "can_change": can_change,
             "key": getattr(row, entry.pk) if row is not None else None,
-            "foreign": foreign or {},
+            "foreign": await self._foreign_choices(session, entry),
         }
         return self._page(request, "form.html", context, status=status)
 
@@ -475,8 +462,3 @@ async def _cascades(session: AsyncSession, entry: ModelAdmin, row: Any) -> list[
         if count:
             found.append((target.__name__, int(count)))
     return found
-
-
-def _with_package_templates(templates: Templates) -> Templates:
-    templates.add_fallback(PACKAGE / "templates")
-    return templates

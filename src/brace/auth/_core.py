@@ -131,14 +131,20 @@ class Auth:
         return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
 
     async def load_user(self, session: AsyncSession, user_id: Any) -> Any:
+        """The user with this id (a session value, a token's `sub`: text is converted to the
+        key's type), groups loaded; None when no user has it or it cannot be a key."""
         model = self.user_model
-        statement = select(model).where(model.id == user_id)
-        if "groups" in sa_inspect(model).relationships:
-            statement = statement.options(selectinload(model.groups))
-        try:
-            return await session.scalar(statement)
-        except (ValueError, TypeError):
+        mapper: Any = sa_inspect(model)
+        if user_id is None:
             return None
+        try:
+            user_id = mapper.primary_key[0].type.python_type(user_id)
+        except (TypeError, ValueError):
+            return None
+        statement = select(model).where(model.id == user_id)
+        if "groups" in mapper.relationships:
+            statement = statement.options(selectinload(model.groups))
+        return await session.scalar(statement)
 
 
 def _session_secret(app: App) -> str:
@@ -229,7 +235,7 @@ async def current_user(request: Request, session: DB) -> Any:
         stored: Any = request.session
         user_id = stored.get(SESSION_USER)
         if user_id is not None:
-            user = await auth.load_user(session, _coerce_id(auth.user_model, user_id))
+            user = await auth.load_user(session, user_id)
             if user is not None and not hmac.compare_digest(
                 str(stored.get(SESSION_HASH, "")), auth.session_hash(user)
             ):
@@ -241,14 +247,6 @@ async def current_user(request: Request, session: DB) -> Any:
 
 
 current_user.__brace_security__ = "optional"  # type: ignore[attr-defined]
-
-
-def _coerce_id(model: Any, raw: Any) -> Any:
-    python_type = sa_inspect(model).primary_key[0].type.python_type
-    try:
-        return python_type(raw)
-    except (TypeError, ValueError):
-        return None
 
 
 async def require_user(user: Annotated[Any, Depends(current_user)]) -> Any:

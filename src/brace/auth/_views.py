@@ -78,15 +78,7 @@ async def send_reset_link(request: Request, session: AsyncSession, email: str) -
 async def user_for_reset(request: Request, session: AsyncSession, token: str) -> Any:
     """The user a reset token is valid for, or None (forged, expired, or already used)."""
     auth = Auth.of(request.app)
-    claimed = PasswordResetTokens.user_id(token)
-    if claimed is None:
-        return None
-    from ._core import _coerce_id
-
-    user_id = _coerce_id(auth.user_model, claimed)
-    if user_id is None:
-        return None
-    user = await auth.load_user(session, user_id)
+    user = await auth.load_user(session, PasswordResetTokens.user_id(token))
     if user is None or not user.is_active or not auth.reset_tokens.check(user, token):
         return None
     return user
@@ -144,12 +136,6 @@ def _add_signup(router: Router, pages: Templates, after_login: str) -> None:
         return RedirectResponse(request.scope.get("root_path", "") + target, 303)
 
 
-def _with_package_templates(templates: Templates) -> Templates:
-    """Let the project's own templates win, then fall back to brace's."""
-    templates.add_fallback(PACKAGE_TEMPLATES)
-    return templates
-
-
 def auth_views(
     templates: Templates | None = None,
     *,
@@ -160,7 +146,8 @@ def auth_views(
     """GET/POST `{prefix}/login`, POST `{prefix}/logout`, the password-reset pages and, with
     `signup=True`, GET/POST `{prefix}/signup`; brace's templates unless the project's
     `templates` override them (same names under `auth/`)."""
-    pages = _with_package_templates(templates or Templates(PACKAGE_TEMPLATES))
+    pages = templates or Templates(PACKAGE_TEMPLATES)
+    pages.add_fallback(PACKAGE_TEMPLATES)  # the project's own templates win
     router = Router(prefix=prefix, tags=["auth"])
 
     def page(request: Request, form: FormResult[LoginForm], next_url: str, status: int) -> Response:

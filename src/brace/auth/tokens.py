@@ -205,21 +205,12 @@ def jwt_authenticator(auth: Auth, tokens: JWTTokens) -> Any:
         claims = tokens.verify(token)
         if claims is None:
             return None
-        user_id = _coerce(auth, claims.get("sub"))
-        if user_id is None:
-            return None
-        user = await auth.load_user(session, user_id)
+        user = await auth.load_user(session, claims.get("sub"))
         if user is None or claims.get("pwh") != auth.session_hash(user)[:16]:
             return None  # the password changed since the token was issued
         return user
 
     return from_jwt
-
-
-def _coerce(auth: Auth, raw: Any) -> Any:
-    from ._core import _coerce_id
-
-    return _coerce_id(auth.user_model, raw) if raw is not None else None
 
 
 def issue_for(auth: Auth, tokens: JWTTokens, user: Any) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from ..csrf import SESSION_KEY as CSRF_SESSION_KEY
+
 __all__ = ["Session", "new_session_id"]
 
 
@@ -28,7 +30,7 @@ class Session(dict[str, Any]):
         if self.id is not None and self.replaced_id is None:
             self.replaced_id = self.id
         self.id = new_session_id()
-        super().pop("_csrf", None)  # a new CSRF secret too: tokens seen before login expire
+        super().pop(CSRF_SESSION_KEY, None)  # a new CSRF secret: tokens from before expire
         self.modified = True
 
     def __setitem__(self, key: str, value: Any) -> None:
