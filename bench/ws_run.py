@@ -6,13 +6,15 @@ broadcasts {"seq": n, "sent": time.time_ns()} to all of them once a second; ws_l
 to LOAD_CPU, default 0) opens the connections, measures the fan-out latency of every message
 and counts them. Servers are pinned to SERVER_CPU (default 1), everything on 127.0.0.1:
 
-  brace, brace_set, starlette   uvicorn --loop uvloop --http httptools --ws websockets, 1 worker
-  tornado                       apps/ws_tornado_app.py (Tornado's own HTTPServer, asyncio loop)
+  brace, brace_set, starlette, raw   uvicorn --loop uvloop --http httptools --ws websockets
+  tornado                            apps/ws_tornado_app.py (Tornado's own HTTPServer, asyncio loop)
 
-brace is the idiomatic Channels("memory://") + ws.relay version; brace_set the plain set of
-connections (like Starlette's and Tornado's). Servers run one after another, order reversed
-every round; the server's RSS (VmRSS) is read before any connection and every 0.5 s during
-the hold, and its CPU time over the hold. Writes results/<stamp>/ws.json and ws.md.
+brace is the idiomatic Channels("memory://") + ws.relaying version; brace_set the plain set of
+connections (like Starlette's and Tornado's); raw a bare ASGI app awaiting uvicorn's `send` for
+each connection, the floor under every framework on this server. Servers run one after
+another, order reversed every round; the server's RSS (VmRSS) is read before any connection
+and every 0.5 s during the hold, and its CPU time over the hold. Writes
+results/<stamp>/ws.json and ws.md.
 
   .venv/bin/python ws_run.py                                  # 2 rounds, 5,000 x 60 s
   .venv/bin/python ws_run.py --n 500 --duration 10 --rounds 1 # smoke
@@ -48,6 +50,7 @@ SERVERS: dict[str, dict[str, Any]] = {
     "brace_set": {"uvicorn": "apps.ws_brace_set_app:app"},
     "starlette": {"uvicorn": "apps.ws_starlette_app:app"},
     "tornado": {"script": "apps/ws_tornado_app.py"},
+    "raw": {"uvicorn": "apps.ws_raw_app:app"},
 }
 # Issue 7 targets: brace fan-out throughput >= 1.2x Starlette and >= 1.0x Tornado;
 # memory per connection no worse than Starlette's.
@@ -316,8 +319,9 @@ def report(data: dict[str, Any]) -> str:
     )
     w("|---|---:|---:|---:|---:|---:|")
     ratios: dict[str, dict[str, list[float]]] = {}
-    for b in [x for x in ("brace", "brace_set") if x in by]:
-        for p in [x for x in ("starlette", "tornado", "brace_set") if x in by and x != b]:
+    for b in [x for x in ("brace", "brace_set", "starlette") if x in by]:
+        peers = ("starlette", "tornado", "brace_set", "raw") if b != "starlette" else ("raw",)
+        for p in [x for x in peers if x in by and x != b]:
             r = {
                 "rate": per_round(b, p, "fanout_rate_median"),
                 "mps": per_round(b, p, "messages_per_s"),

@@ -1,6 +1,7 @@
 """WebSocket fan-out, brace, the idiomatic way (docs/realtime.md): a Channels("memory://")
-subscription per connection, relayed with `ws.relay` and raced against the client's reads;
-a periodic task publishes {"seq": n, "sent": time.time_ns()} to the group every second.
+subscription per connection, relayed to it with `ws.relaying(...)` while the handler reads
+from the client; a periodic task publishes {"seq": n, "sent": time.time_ns()} to the group
+every second.
 
 Served by ws_run.py: uvicorn --loop uvloop --http httptools --ws websockets, one worker.
 """
@@ -9,7 +10,7 @@ import time
 
 from brace import App
 from brace.channels import Channels
-from brace.websockets import WebSocket, race
+from brace.websockets import WebSocket
 
 GROUP = "fanout"
 app = App()
@@ -25,13 +26,9 @@ async def health() -> str:
 @app.websocket("/ws")
 async def fanout(ws: WebSocket) -> None:
     await ws.accept()
-    async with channels.subscribe(GROUP) as messages:
-
-        async def from_client() -> None:  # ends (and unsubscribes) when the client leaves
-            async for _ in ws:
-                pass
-
-        await race(from_client(), ws.relay(messages))
+    async with channels.subscribe(GROUP) as messages, ws.relaying(messages):
+        async for _ in ws:  # ends (and unsubscribes) when the client leaves
+            pass
 
 
 @app.every(1.0, run_at_start=False)

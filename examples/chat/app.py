@@ -34,7 +34,7 @@ from brace.channels import Channels
 from brace.middleware.security_headers import SecurityHeadersMiddleware
 from brace.sse import Event, EventStream
 from brace.templating import Templates
-from brace.websockets import WebSocket, race
+from brace.websockets import WebSocket
 
 HERE = Path(__file__).resolve().parent
 MAX_ROOM = 40
@@ -165,23 +165,20 @@ def create_app(
         group = f"room:{room}"
         limit = RateLimit(*rate_limit)
         await ws.accept()
-        async with channels.subscribe(group) as members:
+        async with channels.subscribe(group) as members, ws.relaying(members):
             # Subscribed first, so the member sees its own "joined" and knows it is in.
             await announce(RoomEvent(type="joined", room=room, name=name, at=now()))
             try:
-
-                async def from_client() -> None:
-                    async for message in ws.messages():  # validated ChatIn objects
-                        if not limit.allow():
-                            await ws.send_json(slow_down())
-                            continue
-                        event = RoomEvent(
-                            type="message", room=room, name=name, at=now(), text=message.text
-                        )
-                        await announce(event)
-
-                # Until the client leaves: the room to the member, the member to the room.
-                await race(from_client(), ws.relay(members))
+                # Until the client leaves: the room goes to the member (relayed from each
+                # publish), and what the member says goes to the room.
+                async for message in ws.messages():  # validated ChatIn objects
+                    if not limit.allow():
+                        await ws.send_json(slow_down())
+                        continue
+                    event = RoomEvent(
+                        type="message", room=room, name=name, at=now(), text=message.text
+                    )
+                    await announce(event)
             finally:
                 await announce(RoomEvent(type="left", room=room, name=name, at=now()))
 

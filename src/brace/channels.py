@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -31,28 +32,65 @@ logger = logging.getLogger("brace.channels")
 _EXTENSION_KEY = "brace.channels"
 
 
+class _Sink(Protocol):
+    """Where a subscription's messages go instead of its own queue (a WebSocket relay)."""
+
+    def push(self, text: str) -> None: ...
+
+
 class Subscription:
-    """Messages of one group, as they arrive, from `async with channels.subscribe(group)`."""
+    """Messages of one group, as they arrive, from `async with channels.subscribe(group)`.
+
+    A deque and at most one waiting reader, not an `asyncio.Queue`: thousands of idle
+    subscriptions should cost little memory and no garbage-collector time."""
+
+    __slots__ = ("_pending", "_sink", "_waiter", "dropped", "group", "max_pending")
 
     def __init__(self, group: str, max_pending: int) -> None:
         self.group = group
-        self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=max_pending)
+        self.max_pending = max_pending
         self.dropped = 0
+        self._pending: deque[Any] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._sink: _Sink | None = None
 
     def deliver(self, message: Any) -> None:
-        if self.queue.full():
-            self.queue.get_nowait()  # a slow reader loses the oldest, never blocks the others
+        pending = self._pending
+        if len(pending) >= self.max_pending:
+            pending.popleft()  # a slow reader loses the oldest, never blocks the others
             self.dropped += 1
-        self.queue.put_nowait(message)
+        pending.append(message)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def get(self) -> Any:
-        return await self.queue.get()
+        """The next message, waiting for one if none is pending."""
+        while not self._pending:
+            if self._waiter is not None:
+                raise RuntimeError("another task is already reading this subscription")
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._pending.popleft()
 
     def __aiter__(self) -> Subscription:
         return self
 
     async def __anext__(self) -> Any:
-        return await self.queue.get()
+        return await self.get()
+
+    def _attach(self, sink: _Sink | None) -> list[Any]:
+        """Send what arrives from now on to `sink` (None: back to this subscription's own
+        queue); returns the messages that were already waiting, for the sink to send first."""
+        if sink is not None and self._sink is not None:
+            raise RuntimeError("this subscription is already relayed to a WebSocket")
+        self._sink = sink
+        waiting = list(self._pending)
+        self._pending.clear()
+        return waiting
 
 
 class _Backend(Protocol):
@@ -230,8 +268,15 @@ class Channels:
         except msgspec.DecodeError:
             logger.warning("dropped a malformed message on %r", group)
             return
-        for subscription in list(members):
-            subscription.deliver(message)
+        text: str | None = None
+        for subscription in tuple(members):
+            sink = subscription._sink
+            if sink is None:
+                subscription.deliver(message)
+                continue
+            if text is None:  # relayed WebSockets get the published JSON as it is, decoded once
+                text = payload.decode() if isinstance(payload, bytes) else str(payload)
+            sink.push(text)
 
     async def close(self) -> None:
         await self._backend.close()

@@ -13,12 +13,17 @@ receive calls and handled by brace when it escapes the handler).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
+import logging
+import types
+from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Mapping
 from typing import Any, Literal
 
 import msgspec
 
+from .channels import Subscription
 from .requests import Request
 from .responses import json_encoder
 from .types import Message, Receive, Scope, Send
@@ -34,6 +39,7 @@ __all__ = [
 
 DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
 _decoder = msgspec.json.Decoder()
+logger = logging.getLogger("brace.websockets")
 
 
 class WebSocketState(enum.Enum):
@@ -243,8 +249,24 @@ class WebSocket(Request):
         for text in texts:
             await self.send_text(text)
 
+    def relaying(self, subscription: Subscription) -> _Relay:
+        """`async with ws.relaying(subscription):` every message of a channel subscription goes
+        to this client while the block runs, sent straight from `publish()` without a task of
+        its own, so the block can simply read from the client:
+
+            async with channels.subscribe(room) as messages, ws.relaying(messages):
+                async for text in ws:            # ends when the client leaves
+                    await channels.publish(room, {"text": text})
+        """
+        return _Relay(self, subscription)
+
     async def relay(self, source: AsyncIterable[Any]) -> None:
-        """Send every item of `source` (a channel subscription, say) as JSON until it ends."""
+        """Send every item of `source` as JSON until it ends or the client goes away. A
+        channel subscription is relayed the way `relaying()` does it."""
+        if isinstance(source, Subscription):
+            async with self.relaying(source) as relay:
+                await relay.wait_closed()
+            return
         async for item in source:
             await self.send_json(item)
 
@@ -259,3 +281,144 @@ class WebSocket(Request):
 
     def __repr__(self) -> str:
         return f"<WebSocket {self.scope.get('path')} {self.client_state.value}>"
+
+
+class _Relay:
+    """Relays a channel subscription to one WebSocket from inside `publish()`.
+
+    A WebSocket send usually completes without waiting (the bytes fit in the socket buffer),
+    so the relay runs it on the spot: no queue, no task and no wake-up per message. Only a send
+    that must wait (a client reading slowly) continues in a task; messages arriving meanwhile
+    wait in a backlog of at most `subscription.max_pending`, the oldest dropped first and
+    counted in `subscription.dropped`, so a client that never reads holds bounded memory."""
+
+    __slots__ = ("_backlog", "_closed", "_step", "_subscription", "_task", "_ws", "error")
+
+    def __init__(self, ws: WebSocket, subscription: Subscription) -> None:
+        self._ws = ws
+        self._subscription = subscription
+        self._backlog: deque[str] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self._step: Any = None  # the send that is waiting, while it is
+        self._closed: asyncio.Future[None] | None = None
+        self.error: BaseException | None = None
+
+    async def __aenter__(self) -> _Relay:
+        if self._ws.client_state is not WebSocketState.CONNECTED:
+            raise RuntimeError("accept() the WebSocket before relaying to it")
+        self._closed = asyncio.get_running_loop().create_future()
+        for message in self._subscription._attach(self):  # what arrived before the block
+            self.push(json_encoder.encode(message).decode())
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._subscription._attach(None)
+        self._end(None)
+        task = self._task
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                if asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                    raise
+            finally:
+                step, self._step = self._step, None
+                if step is not None:  # cancelled before the task ever ran: clean up now
+                    with contextlib.suppress(BaseException):
+                        step.close()
+
+    async def wait_closed(self) -> None:
+        """Until a send fails (the client left): raises WebSocketDisconnect, or the error."""
+        assert self._closed is not None
+        await asyncio.shield(self._closed)
+        error = self.error
+        if isinstance(error, OSError | WebSocketDisconnect):
+            raise WebSocketDisconnect(1006) from None
+        if error is not None:
+            raise error
+
+    def push(self, text: str) -> None:
+        closed = self._closed
+        if closed is None or closed.done():
+            return
+        if self._task is not None:  # a send is waiting for the client: queue behind it
+            backlog = self._backlog
+            if len(backlog) >= self._subscription.max_pending:
+                backlog.popleft()
+                self._subscription.dropped += 1
+            backlog.append(text)
+            return
+        ws = self._ws
+        if ws.client_state is not WebSocketState.CONNECTED:
+            self._end(WebSocketDisconnect(1006))
+            return
+        step = _stepper(ws._send({"type": "websocket.send", "text": text}))
+        try:
+            waiting_on = step.send(None)
+        except StopIteration:
+            return  # sent without waiting: the usual case
+        except Exception as error:
+            self._end(error)
+            return
+        self._step = step
+        self._task = asyncio.get_running_loop().create_task(self._finish(step, waiting_on))
+
+    async def _finish(self, step: Any, waiting_on: Any) -> None:
+        try:
+            try:
+                await _resume(step, waiting_on)
+            finally:
+                self._step = None
+            while self._backlog:
+                message = {"type": "websocket.send", "text": self._backlog.popleft()}
+                await self._ws._send(message)
+        except Exception as error:
+            self._end(error)
+        finally:
+            self._task = None
+
+    def _end(self, error: BaseException | None) -> None:
+        closed = self._closed
+        if closed is None or closed.done():
+            return
+        self._backlog.clear()
+        if error is not None:
+            self.error = error
+            if not isinstance(error, OSError | WebSocketDisconnect):
+                logger.error("relaying to a WebSocket failed", exc_info=error)
+        closed.set_result(None)
+
+
+def _stepper(awaitable: Awaitable[Any]) -> Any:
+    """The generator a Task would step through to run `awaitable`."""
+    if isinstance(awaitable, types.CoroutineType):
+        return awaitable
+    return awaitable.__await__()
+
+
+async def _resume(step: Any, waiting_on: Any) -> None:
+    """Run a coroutine that already ran up to its first wait, to its end, as a Task would
+    have: wait for what it waits on, then step it again. Cancelling throws into it, so its
+    own clean-up (releasing a lock, say) runs."""
+    cancelled: asyncio.CancelledError | None = None
+    while True:
+        try:
+            if waiting_on is None:  # a bare yield: give the others a turn
+                await asyncio.sleep(0)
+            else:
+                waiting_on._asyncio_future_blocking = False
+                await asyncio.wait((waiting_on,))
+        except asyncio.CancelledError as error:
+            cancelled = error
+            try:
+                waiting_on = step.throw(error)
+            except StopIteration:
+                raise error from None
+            continue
+        try:
+            waiting_on = step.send(None)
+        except StopIteration:
+            if cancelled is not None:
+                raise cancelled from None
+            return

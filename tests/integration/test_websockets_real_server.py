@@ -1,5 +1,6 @@
 """WebSockets over a real uvicorn socket: echo, typed messages, refusals, oversized frames,
-invalid UTF-8, abrupt disconnects, and a client that never reads."""
+invalid UTF-8, abrupt disconnects, and a client that never reads (sent to in a loop, or
+relayed a channel)."""
 
 import asyncio
 import socket
@@ -13,6 +14,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from brace import App, HTTPError, Query
+from brace.channels import Channels, Subscription
 from brace.websockets import WebSocket, WebSocketDisconnect
 
 pytestmark = pytest.mark.server
@@ -22,7 +24,7 @@ class Chat(msgspec.Struct):
     text: Annotated[str, msgspec.Meta(max_length=100)]
 
 
-state: dict[str, Any] = {"disconnects": 0, "sent": 0}
+state: dict[str, Any] = {"disconnects": 0, "sent": 0, "feeds": [], "feeds_ended": 0}
 
 
 def make_app() -> App:
@@ -58,6 +60,26 @@ def make_app() -> App:
                 await asyncio.sleep(0)
         except WebSocketDisconnect:
             state["disconnects"] += 1
+
+    channels = Channels(max_pending=50, app=app)
+
+    @app.websocket("/feed")
+    async def feed(ws: WebSocket) -> None:
+        await ws.accept()
+        async with channels.subscribe("feed") as subscription, ws.relaying(subscription):
+            state["feeds"].append(subscription)
+            await ws.send_text("ready")
+            async for _ in ws:
+                pass
+        state["feeds_ended"] += 1
+
+    @app.post("/pump")
+    async def pump(count: int) -> int:
+        for n in range(count):
+            await channels.publish("feed", {"n": n, "pad": "x" * 8192})
+            if n % 20 == 0:
+                await asyncio.sleep(0.001)  # a steady stream a reading client keeps up with
+        return count
 
     @app.get("/health")
     async def health() -> str:
@@ -144,6 +166,37 @@ def test_abrupt_disconnects_and_a_client_that_never_reads(serve: Callable[[Any],
     while state["disconnects"] < before + 6 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert state["disconnects"] >= before + 6
+    assert_still_serving(base)
+
+
+def test_a_relayed_client_that_never_reads_holds_bounded_memory(
+    serve: Callable[[Any], str],
+) -> None:
+    import httpx
+
+    base = serve(make_app())
+    state["feeds"].clear()
+    with handshake(base, "/feed") as sleeper, connect(ws_url(base, "/feed")) as reader:
+        assert reader.recv(timeout=5) == "ready"
+        deadline = time.monotonic() + 5
+        while len(state["feeds"]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        count = 2000  # about 16 MB: far more than the sleeper's socket buffers hold
+        assert httpx.post(base + "/pump", params={"count": count}, timeout=30).json() == count
+        received = []
+        while not received or received[-1] != count - 1:
+            received.append(msgspec.json.decode(reader.recv(timeout=5))["n"])
+        assert received == sorted(received)  # in order, and the reader kept up: nothing lost
+        assert len(received) == count
+        subscriptions: list[Subscription] = state["feeds"]
+        dropped = sorted(s.dropped for s in subscriptions)
+        assert dropped[0] == 0  # the reader
+        assert dropped[1] > count // 2  # the sleeper: the oldest went, memory stayed bounded
+        sleeper.close()
+    deadline = time.monotonic() + 5
+    while state["feeds_ended"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert state["feeds_ended"] >= 2  # both handlers ended with their clients
     assert_still_serving(base)
 
 

@@ -1,0 +1,268 @@
+"""Relaying channel subscriptions to WebSockets: sent from publish() itself while the client
+reads, a bounded backlog behind a slow client, clean ends when the client goes or breaks."""
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+
+from brace import App
+from brace.channels import Channels
+from brace.testing import TestClient
+from brace.websockets import WebSocket, WebSocketDisconnect, race
+
+
+class FakeClient:
+    """An ASGI peer whose sends can be made to wait (a client not reading) or to fail."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.open = asyncio.Event()
+        self.open.set()
+        self.fail_with: BaseException | None = None
+        self.waits = 0
+        self.cleanups = 0
+        self.incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def receive(self) -> dict[str, Any]:
+        return await self.incoming.get()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        if message["type"] != "websocket.send":
+            return
+        try:
+            if not self.open.is_set():
+                self.waits += 1
+                await self.open.wait()
+            self.sent.append(message["text"])
+        finally:
+            self.cleanups += 1
+
+
+async def connected(client: FakeClient) -> WebSocket:
+    ws = WebSocket({"type": "websocket", "path": "/", "headers": []}, client.receive, client.send)
+    await client.incoming.put({"type": "websocket.connect"})
+    await ws.accept()
+    return ws
+
+
+def test_relaying_sends_from_publish_in_order_including_what_was_waiting() -> None:
+    async def scenario() -> None:
+        channels = Channels()
+        client = FakeClient()
+        ws = await connected(client)
+        async with channels.subscribe("room") as messages:
+            await channels.publish("room", {"n": 1})  # before relaying: waits in the queue
+            async with ws.relaying(messages):
+                assert client.sent == ['{"n":1}']
+                await channels.publish("room", {"n": 2, "text": "<script>é</script>"})
+                # sent by publish() itself: nothing had to run in between
+                assert client.sent[1] == '{"n":2,"text":"<script>é</script>"}'
+            await channels.publish("room", {"n": 3})  # after the block: back to the queue
+            assert len(client.sent) == 2
+            assert await messages.get() == {"n": 3}
+
+    asyncio.run(scenario())
+
+
+def test_a_slow_client_gets_a_bounded_backlog_and_the_others_are_not_held_up() -> None:
+    async def scenario() -> None:
+        channels = Channels(max_pending=3)
+        slow, fast = FakeClient(), FakeClient()
+        slow_ws, fast_ws = await connected(slow), await connected(fast)
+        async with (
+            channels.subscribe("room") as slow_sub,
+            channels.subscribe("room") as fast_sub,
+            slow_ws.relaying(slow_sub),
+            fast_ws.relaying(fast_sub),
+        ):
+            slow.open.clear()  # the slow client stops reading
+            for n in range(10):
+                await channels.publish("room", n)
+            assert fast.sent == [str(n) for n in range(10)]
+            assert slow.sent == [] and slow.waits == 1
+            assert slow_sub.dropped == 6  # 0 is in flight, 7-9 wait, 1-6 were dropped
+            slow.open.set()  # it reads again: the backlog goes out, oldest first
+            for _ in range(20):
+                await asyncio.sleep(0)
+            assert slow.sent == ["0", "7", "8", "9"]
+            await channels.publish("room", 10)
+            assert slow.sent[-1] == "10" and fast.sent[-1] == "10"
+
+    asyncio.run(scenario())
+
+
+def test_leaving_the_block_while_a_send_waits_cancels_it_cleanly() -> None:
+    async def scenario() -> None:
+        channels = Channels()
+        client = FakeClient()
+        ws = await connected(client)
+        async with channels.subscribe("room") as messages:
+            async with ws.relaying(messages):
+                client.open.clear()
+                await channels.publish("room", "stuck")
+                await channels.publish("room", "behind")
+                assert client.waits == 1
+            assert client.cleanups == 1  # the waiting send's own clean-up ran
+            assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+            async with ws.relaying(messages):  # the subscription can be relayed again
+                client.open.set()
+                await channels.publish("room", "again")
+            assert client.sent == ['"again"']
+
+    asyncio.run(scenario())
+
+
+def test_relay_ends_when_the_client_is_gone_and_reports_other_failures(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> None:
+        channels = Channels()
+        client = FakeClient()
+        ws = await connected(client)
+        async with channels.subscribe("room") as messages:
+            relaying = asyncio.ensure_future(ws.relay(messages))
+            await asyncio.sleep(0)
+            client.fail_with = OSError("connection reset")
+            await channels.publish("room", "lost")
+            with pytest.raises(WebSocketDisconnect):
+                await relaying
+            await channels.publish("room", "ignored")  # the relay is gone: nothing raised
+
+        broken = FakeClient()
+        ws = await connected(broken)
+        async with channels.subscribe("room") as messages:
+            relaying = asyncio.ensure_future(ws.relay(messages))
+            await asyncio.sleep(0)
+            broken.open.clear()
+            await channels.publish("room", "waits")  # the failure comes in the task
+            broken.fail_with = ValueError("server bug")
+            await channels.publish("room", "queued")
+            broken.open.set()
+            with pytest.raises(ValueError, match="server bug"):
+                await relaying
+
+        # A send that fails at once with something other than a disconnect is reported too.
+        ws = await connected(FakeClient())
+        ws._send = failing_send  # type: ignore[assignment]
+        async with channels.subscribe("room") as messages:
+            relaying = asyncio.ensure_future(ws.relay(messages))
+            await asyncio.sleep(0)
+            await channels.publish("room", "x")
+            with pytest.raises(KeyError):
+                await relaying
+
+    async def failing_send(message: dict[str, Any]) -> None:
+        raise KeyError("bad message")
+
+    with caplog.at_level(logging.ERROR, logger="brace.websockets"):
+        asyncio.run(scenario())
+    failures = [r for r in caplog.records if "relaying to a WebSocket failed" in r.message]
+    assert len(failures) == 2  # the disconnect is quiet; the two bugs are logged
+
+
+def test_relaying_needs_an_accepted_socket_and_one_relay_per_subscription() -> None:
+    async def scenario() -> None:
+        channels = Channels()
+        client = FakeClient()
+        unaccepted = WebSocket(
+            {"type": "websocket", "path": "/", "headers": []}, client.receive, client.send
+        )
+        async with channels.subscribe("room") as messages:
+            with pytest.raises(RuntimeError, match="accept"):
+                async with unaccepted.relaying(messages):
+                    pass
+            ws = await connected(client)
+            async with ws.relaying(messages):
+                with pytest.raises(RuntimeError, match="already relayed"):
+                    async with ws.relaying(messages):
+                        pass
+            await ws.close()
+            with pytest.raises(RuntimeError, match="accept"):
+                async with ws.relaying(messages):
+                    pass
+
+    asyncio.run(scenario())
+
+
+def test_a_closed_socket_stops_receiving_relayed_messages() -> None:
+    async def scenario() -> None:
+        channels = Channels()
+        client = FakeClient()
+        ws = await connected(client)
+        async with channels.subscribe("room") as messages:
+            relaying = asyncio.ensure_future(ws.relay(messages))
+            await asyncio.sleep(0)
+            await ws.close()
+            await channels.publish("room", "after close")
+            with pytest.raises(WebSocketDisconnect):
+                await relaying
+        assert client.sent == []
+
+    asyncio.run(scenario())
+
+
+def test_one_reader_per_subscription() -> None:
+    async def scenario() -> None:
+        channels = Channels()
+        async with channels.subscribe("room") as messages:
+            first = asyncio.ensure_future(messages.get())
+            await asyncio.sleep(0)
+            with pytest.raises(RuntimeError, match="already reading"):
+                await messages.get()
+            await channels.publish("room", "one")
+            assert await first == "one"
+
+    asyncio.run(scenario())
+
+
+def test_chat_room_over_the_test_client_with_one_task_per_connection() -> None:
+    app = App()
+    channels = Channels(app=app)
+    ended: list[str] = []
+
+    @app.websocket("/rooms/{room}")
+    async def room(ws: WebSocket, room: str) -> None:
+        await ws.accept()
+        async with channels.subscribe(room) as messages, ws.relaying(messages):
+            await ws.send_text("joined")
+            async for text in ws:
+                await channels.publish(room, {"text": text})
+        ended.append(room)
+
+    with TestClient(app) as client:
+        with (
+            client.websocket_connect("/rooms/a") as one,
+            client.websocket_connect("/rooms/a") as two,
+        ):
+            assert one.receive_text() == "joined" and two.receive_text() == "joined"
+            one.send_text("<b>hi</b> ' OR 1=1 --")
+            assert two.receive_json() == {"text": "<b>hi</b> ' OR 1=1 --"}
+            assert one.receive_json() == {"text": "<b>hi</b> ' OR 1=1 --"}
+        assert sorted(ended) == ["a", "a"]
+        assert channels._groups == {}
+
+
+def test_race_with_relay_still_works_for_plain_async_iterables() -> None:
+    async def scenario() -> None:
+        client = FakeClient()
+        ws = await connected(client)
+
+        async def numbers() -> Any:
+            for n in range(3):
+                yield {"n": n}
+
+        await ws.relay(numbers())
+        assert client.sent == ['{"n":0}', '{"n":1}', '{"n":2}']
+        await client.incoming.put({"type": "websocket.disconnect", "code": 1000})
+
+        async def read() -> None:
+            async for _ in ws:
+                pass
+
+        await race(read(), asyncio.sleep(5))
+
+    asyncio.run(scenario())
