@@ -41,8 +41,8 @@ class _Sink(Protocol):
 class Subscription:
     """Messages of one group, as they arrive, from `async with channels.subscribe(group)`.
 
-    A deque and at most one waiting reader, not an `asyncio.Queue`: thousands of idle
-    subscriptions should cost little memory and no garbage-collector time."""
+    A deque (made on the first message) and at most one waiting reader, not an
+    `asyncio.Queue`: thousands of idle subscriptions should cost little memory."""
 
     __slots__ = ("_pending", "_sink", "_waiter", "dropped", "group", "max_pending")
 
@@ -50,13 +50,15 @@ class Subscription:
         self.group = group
         self.max_pending = max_pending
         self.dropped = 0
-        self._pending: deque[Any] = deque()
+        self._pending: deque[Any] | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._sink: _Sink | None = None
 
     def deliver(self, message: Any) -> None:
         pending = self._pending
-        if len(pending) >= self.max_pending:
+        if pending is None:
+            pending = self._pending = deque()
+        elif len(pending) >= self.max_pending:
             pending.popleft()  # a slow reader loses the oldest, never blocks the others
             self.dropped += 1
         pending.append(message)
@@ -88,8 +90,8 @@ class Subscription:
         if sink is not None and self._sink is not None:
             raise RuntimeError("this subscription is already relayed to a WebSocket")
         self._sink = sink
-        waiting = list(self._pending)
-        self._pending.clear()
+        waiting = list(self._pending or ())
+        self._pending = None
         return waiting
 
 

@@ -40,6 +40,7 @@ __all__ = [
 DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
 _decoder = msgspec.json.Decoder()
 logger = logging.getLogger("brace.websockets")
+_Coroutine = types.CoroutineType
 
 
 class WebSocketState(enum.Enum):
@@ -81,6 +82,9 @@ async def race(*awaitables: Awaitable[Any]) -> None:
         error = task.exception()
         if error is not None and not isinstance(error, WebSocketDisconnect):
             raise error
+
+
+_CONNECTED = WebSocketState.CONNECTED
 
 
 class WebSocket(Request):
@@ -292,21 +296,34 @@ class _Relay:
     wait in a backlog of at most `subscription.max_pending`, the oldest dropped first and
     counted in `subscription.dropped`, so a client that never reads holds bounded memory."""
 
-    __slots__ = ("_backlog", "_closed", "_step", "_subscription", "_task", "_ws", "error")
+    __slots__ = (
+        "_backlog",
+        "_ended",
+        "_open",
+        "_send",
+        "_step",
+        "_subscription",
+        "_task",
+        "_ws",
+        "error",
+    )
 
     def __init__(self, ws: WebSocket, subscription: Subscription) -> None:
         self._ws = ws
         self._subscription = subscription
-        self._backlog: deque[str] = deque()
+        # Made only when needed: an idle relay should be small (thousands are held at once).
+        self._backlog: deque[str] | None = None
         self._task: asyncio.Task[None] | None = None
         self._step: Any = None  # the send that is waiting, while it is
-        self._closed: asyncio.Future[None] | None = None
+        self._ended: asyncio.Future[None] | None = None  # for wait_closed() only
+        self._open = False  # between entering the block and its end (or the client's)
+        self._send = ws._send
         self.error: BaseException | None = None
 
     async def __aenter__(self) -> _Relay:
         if self._ws.client_state is not WebSocketState.CONNECTED:
             raise RuntimeError("accept() the WebSocket before relaying to it")
-        self._closed = asyncio.get_running_loop().create_future()
+        self._open = True
         for message in self._subscription._attach(self):  # what arrived before the block
             self.push(json_encoder.encode(message).decode())
         return self
@@ -330,8 +347,9 @@ class _Relay:
 
     async def wait_closed(self) -> None:
         """Until a send fails (the client left): raises WebSocketDisconnect, or the error."""
-        assert self._closed is not None
-        await asyncio.shield(self._closed)
+        if self._open:
+            self._ended = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._ended)
         error = self.error
         if isinstance(error, OSError | WebSocketDisconnect):
             raise WebSocketDisconnect(1006) from None
@@ -339,21 +357,24 @@ class _Relay:
             raise error
 
     def push(self, text: str) -> None:
-        closed = self._closed
-        if closed is None or closed.done():
+        # The hot path of a broadcast: runs once per connection per message.
+        if not self._open:
             return
         if self._task is not None:  # a send is waiting for the client: queue behind it
             backlog = self._backlog
-            if len(backlog) >= self._subscription.max_pending:
+            if backlog is None:
+                backlog = self._backlog = deque()
+            elif len(backlog) >= self._subscription.max_pending:
                 backlog.popleft()
                 self._subscription.dropped += 1
             backlog.append(text)
             return
-        ws = self._ws
-        if ws.client_state is not WebSocketState.CONNECTED:
+        if self._ws.client_state is not _CONNECTED:
             self._end(WebSocketDisconnect(1006))
             return
-        step = _stepper(ws._send({"type": "websocket.send", "text": text}))
+        step: Any = self._send({"type": "websocket.send", "text": text})
+        if type(step) is not _Coroutine:
+            step = step.__await__()
         try:
             waiting_on = step.send(None)
         except StopIteration:
@@ -372,29 +393,23 @@ class _Relay:
                 self._step = None
             while self._backlog:
                 message = {"type": "websocket.send", "text": self._backlog.popleft()}
-                await self._ws._send(message)
+                await self._send(message)
         except Exception as error:
             self._end(error)
         finally:
             self._task = None
 
     def _end(self, error: BaseException | None) -> None:
-        closed = self._closed
-        if closed is None or closed.done():
+        if not self._open:
             return
-        self._backlog.clear()
+        self._open = False
+        self._backlog = None
         if error is not None:
             self.error = error
             if not isinstance(error, OSError | WebSocketDisconnect):
                 logger.error("relaying to a WebSocket failed", exc_info=error)
-        closed.set_result(None)
-
-
-def _stepper(awaitable: Awaitable[Any]) -> Any:
-    """The generator a Task would step through to run `awaitable`."""
-    if isinstance(awaitable, types.CoroutineType):
-        return awaitable
-    return awaitable.__await__()
+        if self._ended is not None and not self._ended.done():
+            self._ended.set_result(None)
 
 
 async def _resume(step: Any, waiting_on: Any) -> None:
