@@ -11,6 +11,7 @@ disturbed by other jobs on the machine than wrk runs.
   .venv/bin/python micro.py --apps raw,brace --n 50000
   .venv/bin/python micro.py --apps brace_routes_10,brace_routes_1000 --endpoints route
   .venv/bin/python micro.py --apps raw,brace,starlette,flask --endpoints fortunes --n 5000
+  .venv/bin/python micro.py --apps raw,brace,fastapi --endpoints items,items-invalid
 
 Flask is a WSGI app: it is called as `app(environ, start_response)` and its body iterated, a
 cost comparable to the ASGI call of the others (gunicorn's own work is left out as uvicorn's is).
@@ -50,6 +51,12 @@ REQUESTS = {
     "users": ("/users/42", b"q=hello"),
     "fortunes": ("/fortunes", b""),
 }
+# POST endpoints: (path, JSON body). `items-invalid` is `items` with a price that is not a
+# number (a 422 problem document): issue 3 asks that it cost no more than the valid one.
+BODIES = {
+    "items": ("/items", b'{"name":"widget","price":9.99,"tags":["a","b"]}'),
+    "items-invalid": ("/items", b'{"name":"widget","price":"cheap","tags":["a","b"]}'),
+}
 WSGI_APPS = {"flask"}
 HEADERS = [
     (b"host", b"127.0.0.1:8000"),
@@ -58,7 +65,14 @@ HEADERS = [
 ]
 
 
-def scope_for(path: str, query: bytes) -> dict[str, Any]:
+def scope_for(path: str, query: bytes, body: bytes | None = None) -> dict[str, Any]:
+    headers = HEADERS
+    if body is not None:
+        headers = [
+            *HEADERS,
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -66,12 +80,12 @@ def scope_for(path: str, query: bytes) -> dict[str, Any]:
         "server": ("127.0.0.1", 8000),
         "client": ("127.0.0.1", 50000),
         "scheme": "http",
-        "method": "GET",
+        "method": "GET" if body is None else "POST",
         "root_path": "",
         "path": path,
         "raw_path": path.encode(),
         "query_string": query,
-        "headers": HEADERS,
+        "headers": headers,
         "state": {},
     }
 
@@ -105,18 +119,20 @@ async def shutdown(inbox: asyncio.Queue[dict[str, Any]], task: asyncio.Task[None
         pass
 
 
-async def measure(app: Any, path: str, query: bytes, n: int, repeats: int) -> tuple[float, int]:
+async def measure(
+    app: Any, path: str, query: bytes, n: int, repeats: int, body: bytes | None = None
+) -> tuple[float, int]:
     status = 0
 
     async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body or b"", "more_body": False}
 
     async def send(msg: dict[str, Any]) -> None:
         nonlocal status
         if msg["type"] == "http.response.start":
             status = msg["status"]
 
-    base = scope_for(path, query)
+    base = scope_for(path, query, body)
     for _ in range(200):
         await app(dict(base), receive, send)
     best = []
@@ -197,9 +213,14 @@ async def main() -> None:
         life = None if wsgi else await lifespan(app)
         results[name] = {}
         for ep in eps:
-            if not serves(name, ep):  # as in run.py: an endpoint the app does not implement
+            if ep not in BODIES and not serves(name, ep):  # as in run.py: not implemented
                 continue
-            if ep == "route":
+            body = None
+            if ep in BODIES:
+                if wsgi or not serves(name, "items"):
+                    continue
+                (path, body), query = BODIES[ep], b""
+            elif ep == "route":
                 # The last registered dynamic route, as in run.py's routes scenario.
                 path, query = f"/r{int(name.rsplit('_', 1)[1]) - 1}/42/items", b""
             else:
@@ -207,7 +228,7 @@ async def main() -> None:
             if wsgi:
                 us, status = measure_wsgi(app, path, query, args.n, args.repeats)
             else:
-                us, status = await measure(app, path, query, args.n, args.repeats)
+                us, status = await measure(app, path, query, args.n, args.repeats, body)
             results[name][ep] = us
             print(f"{name:18} {ep:9} {us:7.2f} µs/call  status {status}", flush=True)
         if life is not None:
