@@ -57,8 +57,6 @@ _SCALAR_TYPES: tuple[type, ...] = (
     bytes,
 )
 _SEQUENCES = (list, tuple, set, frozenset, Sequence)
-_PATH_IN_MESSAGE = re.compile(r"^(.*) - at `\$(.*)`$", re.S)
-_GOT = re.compile(r"got `(\w+)`")
 
 SyncBuilder = Callable[[Scope, Receive, Sequence[Any]], dict[str, Any]]
 AsyncBuilder = Callable[[Scope, Receive, Sequence[Any]], Awaitable[dict[str, Any]]]
@@ -370,20 +368,29 @@ _MISSING: Any = object()
 
 def error_item(location: str, exc: msgspec.ValidationError, raw: Any = _MISSING) -> dict[str, Any]:
     """One problem+json error: where (`body.items[2].price`), what, and the input's kind."""
-    message = str(exc)
-    path = ""
-    match = _PATH_IN_MESSAGE.match(message)
-    if match:
-        message, path = match.group(1), match.group(2)
+    message, marker, path = str(exc).rpartition(" - at `$")
+    if marker and path.endswith("`"):
+        path = path[:-1]
+    else:
+        message, path = str(exc), ""
     item: dict[str, Any] = {"loc": location + path, "msg": message}
-    got = _GOT.search(message)
-    if got:
-        item["input"] = got.group(1)
+    got = _got(message)
+    if got is not None:
+        item["input"] = got
     elif raw is not _MISSING:
         value = _value_at(raw, path) if path else raw
         if value is not _MISSING:
             item["input"] = _kind(value)
     return item
+
+
+def _got(message: str) -> str | None:
+    """The input kind msgspec names in "Expected `int`, got `str`", if it does."""
+    _, marker, rest = message.partition("got `")
+    if not marker:
+        return None
+    kind, closing, _ = rest.partition("`")
+    return kind if closing and kind.isidentifier() else None
 
 
 def has_model(annotation: Any) -> bool:
@@ -402,10 +409,30 @@ _MAX_DEPTH = 64
 Walker = Callable[[Any, str, list[dict[str, Any]], int], None]
 
 
-def body_errors(value: Any, annotation: Any, location: str, out: list[dict[str, Any]]) -> None:
+def body_errors(
+    value: Any,
+    annotation: Any,
+    location: str,
+    out: list[dict[str, Any]],
+    first: dict[str, Any] | None = None,
+) -> None:
     """Every validation error in a decoded JSON document, with its location (error path only:
-    it runs after msgspec rejected the body, to list all problems instead of the first)."""
-    _walker(annotation)(value, location, out, 0)
+    it runs after msgspec rejected the body, to list all problems instead of the first).
+    `first`: the error msgspec already reported, reused rather than found again."""
+    if first is None:
+        _walker(annotation)(value, location, out, 0)
+        return
+    found = _KnownErrors()
+    found.first = first
+    _walker(annotation)(value, location, found, 0)
+    out.extend(found)
+
+
+class _KnownErrors(list[dict[str, Any]]):
+    """An error list that already knows one error: the leaf at its location takes it as it is
+    instead of asking msgspec again (the costliest step of listing a body's errors)."""
+
+    first: dict[str, Any]
 
 
 def _walker(annotation: Any) -> Walker:
@@ -440,11 +467,13 @@ def _build_walker(annotation: Any) -> Walker:
     holder = msgspec.defstruct("Leaf", [("v", annotation)])
 
     def leaf(value: Any, location: str, out: list[dict[str, Any]], depth: int) -> None:
+        if type(out) is _KnownErrors and out.first["loc"] == location:
+            out.append(out.first)
+            return
         try:
             msgspec.convert({"v": value}, holder, strict=False)
         except msgspec.ValidationError as exc:
-            message = str(exc).replace(" - at `$.v", " - at `$", 1)
-            out.append(error_item(location, msgspec.ValidationError(message), value))
+            out.append(_leaf_error(location, str(exc), value))
 
     if extras:
         return leaf
@@ -461,35 +490,7 @@ def _build_walker(annotation: Any) -> Walker:
         or dataclasses.is_dataclass(inner)
         or typing.is_typeddict(inner)
     ):
-        cls = inner
-
-        def model(value: Any, location: str, out: list[dict[str, Any]], depth: int) -> None:
-            if value is None and optional:
-                return
-            if not isinstance(value, dict) or depth >= _MAX_DEPTH:
-                leaf(value, location, out, depth)
-                return
-            fields, forbid_unknown = _object_fields(cls)
-            for key, required, field_type in fields:
-                if key not in value:
-                    if required:
-                        out.append(missing_item(f"{location}.{key}"))
-                    continue
-                # Looked up per call, not captured: models may refer to themselves.
-                _walker(field_type)(value[key], f"{location}.{key}", out, depth + 1)
-            if forbid_unknown:
-                known = {key for key, _, _ in fields}
-                for key in value:
-                    if key not in known:
-                        out.append(
-                            {
-                                "loc": f"{location}.{key}",
-                                "msg": f"Object contains unknown field `{key}`",
-                                "input": _kind(value[key]),
-                            }
-                        )
-
-        return model
+        return _model_walker(inner, optional, leaf)
     if typing.get_origin(inner) is list and has_model(inner):
         # Only lists of models are walked item by item; msgspec already names the index of
         # a bad scalar item (`tags[3]`), so those lists are checked in one call.
@@ -507,6 +508,93 @@ def _build_walker(annotation: Any) -> Walker:
 
         return items
     return leaf
+
+
+def _model_walker(cls: type, optional: bool, leaf: Walker) -> Walker:
+    # (key, required, plainly valid JSON types, plainly valid item types of a list, walker),
+    # made on the first call: a model may refer to itself, so its fields' walkers cannot all
+    # be built up front.
+    plan: list[tuple[str, bool, tuple[type, ...], tuple[type, ...], Walker]] = []
+    known: set[str] = set()
+    forbid_unknown = False
+
+    def model(value: Any, location: str, out: list[dict[str, Any]], depth: int) -> None:
+        nonlocal forbid_unknown
+        if value is None and optional:
+            return
+        if type(value) is not dict or depth >= _MAX_DEPTH:
+            leaf(value, location, out, depth)
+            return
+        if not plan:
+            fields, forbid_unknown = _object_fields(cls)
+            for key, required, field_type in fields:
+                accepts, item_accepts = _plain_types(field_type)
+                plan.append((key, required, accepts, item_accepts, _walker(field_type)))
+                known.add(key)
+        for key, required, accepts, item_accepts, check in plan:
+            try:
+                item = value[key]
+            except KeyError:
+                if required:
+                    out.append(missing_item(f"{location}.{key}"))
+                continue
+            # The usual case for most fields of a rejected body: plainly valid, no msgspec.
+            kind = type(item)
+            if kind in accepts:
+                continue
+            if kind is list and item_accepts and all(type(x) in item_accepts for x in item):
+                continue
+            check(item, f"{location}.{key}", out, depth + 1)
+        if forbid_unknown:
+            for key in value:
+                if key not in known:
+                    out.append(
+                        {
+                            "loc": f"{location}.{key}",
+                            "msg": f"Object contains unknown field `{key}`",
+                            "input": _kind(value[key]),
+                        }
+                    )
+
+    return model
+
+
+def _plain_types(annotation: Any) -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """The JSON types that certainly validate as `annotation` (a bare scalar type, say
+    `float`), and those of the items of a list that does (`list[str]`); empty when none."""
+    inner, optional = _unwrap_optional(annotation)
+    none: tuple[type, ...] = (type(None),) if optional else ()
+    if typing.get_origin(inner) is list:
+        (item_type,) = typing.get_args(inner) or (Any,)
+        items = _lookup_plain(item_type)
+        return none, items
+    accepts = _lookup_plain(inner)
+    return (accepts + none if accepts else ()), ()
+
+
+def _lookup_plain(annotation: Any) -> tuple[type, ...]:
+    if typing.get_origin(annotation) is not None:  # Annotated constraints, unions...
+        return ()
+    try:
+        return _PLAIN_JSON.get(annotation, ())
+    except TypeError:  # unhashable
+        return ()
+
+
+def _leaf_error(location: str, message: str, value: Any) -> dict[str, Any]:
+    """The error for a value msgspec rejected inside a one-field holder (`$.v`)."""
+    head, marker, path = message.partition(" - at `$.v")
+    if not marker:
+        return {"loc": location, "msg": message, "input": _kind(value)}
+    path = path[:-1]  # the closing backquote
+    item: dict[str, Any] = {"loc": location + path, "msg": head}
+    kind = _got(head)
+    if kind is None:
+        inner = _value_at(value, path) if path else value
+        kind = _kind(inner) if inner is not _MISSING else None
+    if kind is not None:
+        item["input"] = kind
+    return item
 
 
 @functools.cache
@@ -672,10 +760,11 @@ class _BodyReader:
         except msgspec.ValidationError as exc:
             # msgspec stops at the first problem; walk the document to report all of them.
             raw = _raw_json(body)
+            first = error_item("body", exc, raw)
             found: list[dict[str, Any]] = []
             if raw is not _MISSING:
-                body_errors(raw, self.target, "body", found)
-            errors.extend(found or [error_item("body", exc, raw)])
+                body_errors(raw, self.target, "body", found, first)
+            errors.extend(found or [first])
             return
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise HTTPError(400, f"Malformed JSON: {exc}") from None

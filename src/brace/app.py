@@ -540,7 +540,9 @@ class App(Router):
     @staticmethod
     def _wants_html(scope: Scope) -> bool:
         accept = raw_header(scope, b"accept")
-        return accept is not None and wants_html(accept.decode("latin-1"))
+        if accept is None or b"html" not in accept.lower():
+            return False  # API clients and curl (*/*): no parsing needed
+        return wants_html(accept.decode("latin-1"))
 
     def _log_unhandled(self, exc: BaseException, scope: Scope) -> str:
         rid = request_id_of(scope)

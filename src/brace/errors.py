@@ -31,6 +31,10 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 class HTTPError(Exception):
     """Raise to answer with an HTTP error status: `raise HTTPError(404, "No such user")`."""
 
+    # Slots: an invalid request builds one of these, and attribute writes on an exception's
+    # __dict__ cost more than the rest of the constructor.
+    __slots__ = ("detail", "extra", "headers", "status_code", "title", "type")
+
     def __init__(
         self,
         status_code: int,
@@ -46,9 +50,9 @@ class HTTPError(Exception):
         self.status_code = status_code
         self.title = title or status_phrase(status_code)
         self.detail = detail
-        self.headers = dict(headers or {})
+        self.headers = dict(headers) if headers else {}
         self.type = type
-        self.extra = dict(extra or {})
+        self.extra = dict(extra) if extra else {}
         super().__init__(status_code, detail)
 
     def __str__(self) -> str:
