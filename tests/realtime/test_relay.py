@@ -266,3 +266,109 @@ def test_race_with_relay_still_works_for_plain_async_iterables() -> None:
         await race(read(), asyncio.sleep(5))
 
     asyncio.run(scenario())
+
+
+def test_resuming_a_started_send_like_a_task_would() -> None:
+    from brace.websockets import _resume
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        log: list[str] = []
+
+        async def polite() -> None:  # a bare yield, then done
+            await asyncio.sleep(0)
+            log.append("polite done")
+
+        step = polite()
+        await _resume(step, step.send(None))
+        assert log == ["polite done"]
+
+        gate = loop.create_future()
+
+        async def stubborn() -> None:  # swallows the cancellation and finishes
+            try:
+                await gate
+            except asyncio.CancelledError:
+                log.append("stubborn cleaned up")
+
+        step = stubborn()
+        task = asyncio.ensure_future(_resume(step, step.send(None)))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert log[-1] == "stubborn cleaned up"
+
+        later = loop.create_future()
+
+        async def slow_cleanup() -> None:  # waits again while cleaning up, then finishes
+            try:
+                await loop.create_future()
+            except asyncio.CancelledError:
+                await later
+                log.append("slow cleanup done")
+
+        step = slow_cleanup()
+        task = asyncio.ensure_future(_resume(step, step.send(None)))
+        await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.sleep(0)
+        later.set_result(None)
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert log[-1] == "slow cleanup done"
+
+    asyncio.run(scenario())
+
+
+def test_sends_that_return_plain_awaitables_and_a_cancelled_handler() -> None:
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        channels = Channels()
+        sent: list[str] = []
+        pending: list[asyncio.Future[None]] = []
+        blocking = {"on": False}
+
+        def future_send(message: dict[str, Any]) -> asyncio.Future[None]:
+            """An ASGI send that returns a Future, not a coroutine."""
+            future: asyncio.Future[None] = loop.create_future()
+            if message["type"] == "websocket.send":
+                sent.append(message["text"])
+                if blocking["on"]:  # this send has to wait
+                    blocking["on"] = False
+                    pending.append(future)
+                    return future
+            future.set_result(None)
+            return future
+
+        client = FakeClient()
+        ws = await connected(client)
+        ws._send = future_send  # type: ignore[assignment]
+        async with channels.subscribe("room") as messages:
+
+            async def handler() -> None:
+                async with ws.relaying(messages):
+                    await asyncio.sleep(30)
+
+            task = asyncio.ensure_future(handler())
+            await asyncio.sleep(0)
+            await channels.publish("room", 1)
+            blocking["on"] = True
+            await channels.publish("room", 2)  # waits on its future
+            await channels.publish("room", 3)  # queued behind it
+            assert sent == ["1", "2"]
+            pending[0].set_result(None)
+            for _ in range(5):
+                await asyncio.sleep(0)
+            assert sent == ["1", "2", "3"]
+            pending.clear()
+            await channels.publish("room", 4)
+            blocking["on"] = True
+            await channels.publish("room", 5)  # a future that never completes
+            assert pending
+            task.cancel()  # the handler is cancelled while a send waits
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert messages._sink is None  # detached on the way out
+
+    asyncio.run(scenario())
