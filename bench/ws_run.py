@@ -6,7 +6,7 @@ broadcasts {"seq": n, "sent": time.time_ns()} to all of them once a second; ws_l
 to LOAD_CPU, default 0) opens the connections, measures the fan-out latency of every message
 and counts them. Servers are pinned to SERVER_CPU (default 1), everything on 127.0.0.1:
 
-  brace, brace_set, starlette, raw   uvicorn --loop uvloop --http httptools --ws websockets
+  brace, brace_set, starlette, raw   uvicorn --loop uvloop --http httptools --ws websockets-sansio
   tornado                            apps/ws_tornado_app.py (Tornado's own HTTPServer, asyncio loop)
 
 brace is the idiomatic Channels("memory://") + ws.relaying version; brace_set the plain set of
@@ -44,7 +44,13 @@ SERVER_CPU = os.environ.get("SERVER_CPU", "1")
 LOAD_CPU = os.environ.get("LOAD_CPU", "0")
 CLK = os.sysconf("SC_CLK_TCK")
 
-UVICORN_WS = ["--loop", "uvloop", "--http", "httptools", "--ws", "websockets"]
+# BENCH_WS picks uvicorn's WebSocket implementation for every uvicorn-served app alike: by
+# default the sans-I/O one, which uvicorn's `--ws auto` and `brace run` choose;
+# BENCH_WS=websockets for the legacy one (deprecated by uvicorn and the websockets library).
+UVICORN_WS = [
+    *("--loop", "uvloop", "--http", "httptools"),
+    *("--ws", os.environ.get("BENCH_WS", "websockets-sansio")),
+]
 SERVERS: dict[str, dict[str, Any]] = {
     "brace": {"uvicorn": "apps.ws_brace_app:app"},
     "brace_set": {"uvicorn": "apps.ws_brace_set_app:app"},

@@ -280,6 +280,7 @@ def test_options_reach_uvicorn(
     assert options["access_log"] is False and options["lifespan"] == "on"
     assert options["app_dir"] == str(project) and "reload" not in options
     assert options["log_config"]["root"]["level"] == "INFO"
+    assert options["ws"] == "websockets-sansio"  # the WebSocket protocol brace is measured on
     assert os.environ[ACCESS_LOG_ENV] == "1"  # dev: on
 
 

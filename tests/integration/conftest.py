@@ -22,10 +22,17 @@ def serve() -> Iterator[Callable[[Any], str]]:
 
     servers: list[tuple[Any, threading.Thread]] = []
 
-    def start(app: Any) -> str:
+    def start(app: Any, **options: Any) -> str:
+        """`options`: more uvicorn.Config settings (ws="websockets-sansio", say)."""
         port = free_port()
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", loop="asyncio", lifespan="on"
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            loop="asyncio",
+            lifespan="on",
+            **options,
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)

@@ -5,7 +5,8 @@ relayed a channel)."""
 import asyncio
 import socket
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 import msgspec
@@ -18,6 +19,20 @@ from brace.channels import Channels, Subscription
 from brace.websockets import WebSocket, WebSocketDisconnect
 
 pytestmark = pytest.mark.server
+
+
+@pytest.fixture(params=["websockets-sansio", "websockets"])
+def serve_ws(
+    request: pytest.FixtureRequest, serve: Callable[..., str]
+) -> Iterator[Callable[[Any], str]]:
+    """uvicorn with each of its WebSocket implementations: the sans-I/O one (what `brace run`
+    and uvicorn's `auto` choose) and the legacy one (`--ws websockets`), which still works
+    with brace but is deprecated by uvicorn and the websockets library."""
+    with warnings.catch_warnings():
+        if request.param == "websockets":
+            warnings.simplefilter("ignore", DeprecationWarning)  # websockets.legacy
+            warnings.filterwarnings("ignore", "The `websockets` implementation is deprecated")
+        yield lambda app: serve(app, ws=request.param)
 
 
 class Chat(msgspec.Struct):
@@ -33,9 +48,13 @@ def make_app() -> App:
     @app.websocket("/echo", max_message_size=64 * 1024)
     async def echo(ws: WebSocket) -> None:
         await ws.accept()
-        async for message in ws:
-            await (ws.send_text(message) if isinstance(message, str) else ws.send_bytes(message))
-        state["disconnects"] += 1
+        try:
+            async for message in ws:
+                await (
+                    ws.send_text(message) if isinstance(message, str) else ws.send_bytes(message)
+                )
+        finally:  # the client left: seen by the next read, or by a send that failed
+            state["disconnects"] += 1
 
     @app.websocket("/chat", receives=Chat)
     async def chat(ws: WebSocket, name: Annotated[str, Query()] = "anon") -> None:
@@ -92,8 +111,8 @@ def ws_url(base: str, path: str) -> str:
     return base.replace("http://", "ws://") + path
 
 
-def test_echo_and_typed_messages(serve: Callable[[Any], str]) -> None:
-    base = serve(make_app())
+def test_echo_and_typed_messages(serve_ws: Callable[[Any], str]) -> None:
+    base = serve_ws(make_app())
     with connect(ws_url(base, "/echo")) as ws:
         ws.send("héllo")
         assert ws.recv() == "héllo"
@@ -106,8 +125,8 @@ def test_echo_and_typed_messages(serve: Callable[[Any], str]) -> None:
         assert msgspec.json.decode(ws.recv())["type"] == "error"
 
 
-def test_refused_handshake_answers_http(serve: Callable[[Any], str]) -> None:
-    base = serve(make_app())
+def test_refused_handshake_answers_http(serve_ws: Callable[[Any], str]) -> None:
+    base = serve_ws(make_app())
     with pytest.raises(InvalidStatus) as refused:
         with connect(ws_url(base, "/private")):
             pass
@@ -119,8 +138,8 @@ def test_refused_handshake_answers_http(serve: Callable[[Any], str]) -> None:
             pass
 
 
-def test_oversized_frames_close_with_1009(serve: Callable[[Any], str]) -> None:
-    base = serve(make_app())
+def test_oversized_frames_close_with_1009(serve_ws: Callable[[Any], str]) -> None:
+    base = serve_ws(make_app())
     with connect(ws_url(base, "/echo"), max_size=None) as ws:
         ws.send("x" * (64 * 1024 + 1))
         with pytest.raises(ConnectionClosed) as closed:
@@ -128,8 +147,8 @@ def test_oversized_frames_close_with_1009(serve: Callable[[Any], str]) -> None:
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
 
 
-def test_invalid_utf8_text_frames_close_the_connection(serve: Callable[[Any], str]) -> None:
-    base = serve(make_app())
+def test_invalid_utf8_text_frames_close_the_connection(serve_ws: Callable[[Any], str]) -> None:
+    base = serve_ws(make_app())
     with handshake(base, "/echo") as raw:
         payload = b"\xff\xfe\xfd"
         mask = b"\x01\x02\x03\x04"
@@ -141,8 +160,8 @@ def test_invalid_utf8_text_frames_close_the_connection(serve: Callable[[Any], st
     assert_still_serving(base)
 
 
-def test_abrupt_disconnects_and_a_client_that_never_reads(serve: Callable[[Any], str]) -> None:
-    base = serve(make_app())
+def test_abrupt_disconnects_and_a_client_that_never_reads(serve_ws: Callable[[Any], str]) -> None:
+    base = serve_ws(make_app())
     before = state["disconnects"]
     for _ in range(5):
         with connect(ws_url(base, "/echo")) as ws:
@@ -170,11 +189,11 @@ def test_abrupt_disconnects_and_a_client_that_never_reads(serve: Callable[[Any],
 
 
 def test_a_relayed_client_that_never_reads_holds_bounded_memory(
-    serve: Callable[[Any], str],
+    serve_ws: Callable[[Any], str],
 ) -> None:
     import httpx
 
-    base = serve(make_app())
+    base = serve_ws(make_app())
     state["feeds"].clear()
     with handshake(base, "/feed") as sleeper, connect(ws_url(base, "/feed")) as reader:
         assert reader.recv(timeout=5) == "ready"
