@@ -346,3 +346,36 @@ def test_run_bounds_graceful_shutdown(
     assert result.exit_code == 0, result.output
     ((_, options),) = uvicorn_run.calls
     assert options["timeout_graceful_shutdown"] == 3.0
+
+
+def test_the_app_can_be_named_in_dot_env(
+    write_app: Callable[..., Path],
+    project: Path,
+    uvicorn_run: Captured,
+    monkeypatch: pytest.MonkeyPatch,
+    free_port: int,
+) -> None:
+    write_app(APP, "service")
+    (project / ".env").write_text("# the app to serve\nBRACE_APP=service:app\n")
+    runner = CliRunner()
+    result = runner.invoke(main, ["run", "--port", str(free_port)])
+    assert result.exit_code == 0, result.output
+    assert uvicorn_run.calls[-1][0] == "service:app"
+    routes = runner.invoke(main, ["routes"])  # every command finds it the same way
+    assert routes.exit_code == 0 and "/" in routes.output, routes.output
+    # The environment wins over .env, and an argument over both.
+    monkeypatch.setenv("BRACE_APP", "nowhere:app")
+    missing = runner.invoke(main, ["run", "--port", str(free_port)])
+    assert missing.exit_code == 1 and "cannot import 'nowhere'" in missing.output
+    assert runner.invoke(main, ["run", "service:app", "--port", str(free_port)]).exit_code == 0
+
+
+def test_a_malformed_dot_env_is_a_message_not_a_traceback(
+    write_app: Callable[..., Path], project: Path, uvicorn_run: Captured
+) -> None:
+    write_app(APP)
+    (project / ".env").write_text("BRACE_APP='app:app\n")  # an unclosed quote
+    result = CliRunner().invoke(main, ["routes"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and ".env" in result.output, result.output
+    assert uvicorn_run.calls == []

@@ -1,4 +1,5 @@
-"""Find the app a command works on: `module:attribute`, from --app, BRACE_APP, or `app:app`."""
+"""Find the app a command works on: `module:attribute`, from --app, BRACE_APP (the environment,
+then `.env`), or `app:app`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import click
 
-__all__ = ["DEFAULT_APP", "AppNotFound", "load_app"]
+__all__ = ["DEFAULT_APP", "AppNotFound", "app_spec", "load_app"]
 
 DEFAULT_APP = "app:app"
 
@@ -18,11 +19,28 @@ class AppNotFound(click.ClickException):
     """The APP path does not lead to a brace App; the message says what was found instead."""
 
 
+def app_spec(path: str | None = None) -> str:
+    """Which app: `path` when given, else BRACE_APP from the environment, else from `.env` in
+    the current directory (read the way BRACE_ENV is), else `app:app`."""
+    if path:
+        return path
+    from_environment = os.environ.get("BRACE_APP")
+    if from_environment:
+        return from_environment
+    from ..config import read_env_file
+
+    try:
+        from_file = read_env_file(".env").get("BRACE_APP")
+    except ValueError as exc:  # a malformed .env: its lines say what is wrong
+        raise click.ClickException(str(exc)) from None
+    return from_file or DEFAULT_APP
+
+
 def load_app(path: str | None = None) -> Any:
     """Import `module:attribute` (the current directory is importable) and return the App."""
     from ..app import App
 
-    spec = path or os.environ.get("BRACE_APP") or DEFAULT_APP
+    spec = app_spec(path)
     module_name, _, attribute = spec.partition(":")
     attribute = attribute or "app"
     if not module_name:

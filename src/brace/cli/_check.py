@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import os
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from ._app_loader import DEFAULT_APP, load_app
+from ._app_loader import app_spec, load_app
 
 if TYPE_CHECKING:
     from ..app import App
@@ -267,7 +266,7 @@ def check(
     checklist. Exits with status 1 when an error is found."""
     from ..config import Settings, SettingsError, collect_settings, production_problems
 
-    spec = app_path or os.environ.get("BRACE_APP") or DEFAULT_APP
+    spec = app_spec(app_path)
     with collect_settings() as created:
         app = load_checked_app(spec)
         try:

@@ -4,13 +4,12 @@ reviews of API changes in pull requests, or publishing)."""
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import click
 import msgspec
 
-from ._app_loader import DEFAULT_APP
+from ._app_loader import app_spec
 from ._check import load_checked_app
 
 __all__ = ["openapi"]
@@ -39,7 +38,7 @@ __all__ = ["openapi"]
 )
 def openapi(app_path: str | None, output: Path | None, indent: int) -> None:
     """Print the OpenAPI document of the app (JSON), the one served at /openapi.json."""
-    spec = app_path or os.environ.get("BRACE_APP") or DEFAULT_APP
+    spec = app_spec(app_path)
     app = load_checked_app(spec)
     # The served route builds the document: asking it keeps the two from ever differing.
     endpoint = next((r.endpoint for r in app.all_routes if r.name == "brace.openapi"), None)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
-from ._app_loader import DEFAULT_APP
+from ._app_loader import app_spec
 from ._check import load_checked_app
 
 __all__ = ["routes"]
@@ -48,7 +46,7 @@ def route_rows(app: object) -> list[tuple[str, str, str, str]]:
 )
 def routes(app_path: str | None) -> None:
     """List every route: methods, path, name and handler (mounts show as PATH/...)."""
-    spec = app_path or os.environ.get("BRACE_APP") or DEFAULT_APP
+    spec = app_spec(app_path)
     rows = route_rows(load_checked_app(spec))
     if not rows:
         click.echo("The app has no routes.")

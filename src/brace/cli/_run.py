@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ._app_loader import DEFAULT_APP
+from ._app_loader import app_spec
 from ._check import load_checked_app, settings_error
 
 __all__ = ["run"]
@@ -125,7 +125,7 @@ def run(
         raise click.ClickException("--reload runs one worker: use --reload or --workers, not both")
     if app_path and app_option and app_path != app_option:
         raise click.ClickException(f"two apps given: {app_path} and --app {app_option}")
-    spec = app_path or app_option or os.environ.get("BRACE_APP") or DEFAULT_APP
+    spec = app_spec(app_path or app_option)
     if access_log is None:
         access_log = env == "dev"
     # Workers are new processes: they learn the choice from the environment they inherit.
