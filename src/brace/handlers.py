@@ -355,8 +355,10 @@ def _plan_with_dependencies(
 
 
 def _security(dependant: Dependant) -> str | None:
-    """ "required" when a dependency demands credentials (`__brace_security__`), "optional"
-    when one only reads them, else None: what OpenAPI shows as the operation's security."""
+    """What OpenAPI shows as the operation's security, from its dependencies'
+    `__brace_security__`: "permission" when one checks permissions (401 or 403),
+    "required" when one demands credentials (401), "optional" when one only reads them,
+    else None."""
     found: set[str] = set()
 
     def walk(node: Dependant) -> None:
@@ -367,9 +369,10 @@ def _security(dependant: Dependant) -> str | None:
             walk(sub)
 
     walk(dependant)
-    if "required" in found:
-        return "required"
-    return "optional" if found else None
+    for level in ("permission", "required", "optional"):
+        if level in found:
+            return level
+    return None
 
 
 def _record_functions(dependant: Dependant, route: Route, found: dict[Any, str]) -> None:

@@ -201,8 +201,11 @@ def test_openapi_shows_the_scheme_and_protected_operations(client: TestClient) -
     private = doc["paths"]["/private"]["get"]
     assert private["security"] == [{"OAuth2PasswordBearer": []}]
     assert "401" in private["responses"]
+    assert "403" not in private["responses"]  # logging in is all it takes
     assert doc["paths"]["/me"]["get"]["security"] == [{"OAuth2PasswordBearer": []}, {}]
-    assert doc["paths"]["/staff/panel"]["get"]["security"] == [{"OAuth2PasswordBearer": []}]
+    staff = doc["paths"]["/staff/panel"]["get"]
+    assert staff["security"] == [{"OAuth2PasswordBearer": []}]
+    assert {"401", "403"} <= set(staff["responses"])  # a permission check can refuse
     token_op = doc["paths"]["/auth/token"]["post"]
     assert "security" not in token_op
     assert "application/x-www-form-urlencoded" in token_op["requestBody"]["content"]

@@ -272,6 +272,7 @@ def requires(*perms: str, staff: bool = False) -> Depends:
         return user
 
     permitted.__qualname__ = f"requires({', '.join(map(repr, perms))})"
+    permitted.__brace_security__ = "permission"  # type: ignore[attr-defined]
     return Depends(permitted)
 
 

@@ -193,7 +193,8 @@ def build_document(
                     requirement.append({})  # anonymous requests are served too
                 else:
                     entry["responses"].setdefault("401", _problem("Not authenticated"))
-                    entry["responses"].setdefault("403", _problem("Not permitted"))
+                    if op.security == "permission":  # logged in is not enough here
+                        entry["responses"].setdefault("403", _problem("Not permitted"))
                 entry["security"] = requirement
             paths.setdefault(template, {})[method.lower()] = entry
 
