@@ -53,8 +53,10 @@ class WebSocketTestSession:
         *,
         subprotocols: Sequence[str] = (),
         headers: dict[str, str] | None = None,
+        timeout: float = 10.0,
     ) -> None:
         self._client = client
+        self.timeout = timeout  # seconds a receive waits for the app before TimeoutError
         self._app = app
         parts = urlsplit(url)
         scheme = "wss" if parts.scheme in ("https", "wss") else "ws"
@@ -145,21 +147,22 @@ class WebSocketTestSession:
         finally:
             await from_app.put({"type": "brace.app_done"})
 
-    async def _get(self) -> Message:
+    async def _get(self, timeout: float | None = None) -> Message:
         assert self._from_app is not None and self._task is not None
-        message = await asyncio.wait_for(self._from_app.get(), timeout=10)
+        wait = self.timeout if timeout is None else timeout
+        message = await asyncio.wait_for(self._from_app.get(), timeout=wait)
         if message["type"] == "brace.app_done" and self._task.done():
             self._task.result()  # re-raise an exception that escaped the app
             return {"type": "websocket.close", "code": 1006}
         return message
 
-    def _next(self) -> Message:
-        return self._client._loop.call(self._get())
+    def _next(self, timeout: float | None = None) -> Message:
+        return self._client._loop.call(self._get(timeout))
 
     async def _finish(self) -> None:
         if self._task is not None:
             try:
-                await asyncio.wait_for(self._task, timeout=10)
+                await asyncio.wait_for(self._task, timeout=self.timeout)
             except asyncio.CancelledError:
                 pass
 
@@ -179,23 +182,24 @@ class WebSocketTestSession:
     def send_json(self, data: Any) -> None:
         self.send_text(json.dumps(data))
 
-    def receive(self) -> Message:
-        """The next message from the app; a close raises WebSocketClosed."""
-        message = self._next()
+    def receive(self, timeout: float | None = None) -> Message:
+        """The next message from the app; a close raises WebSocketClosed, and nothing within
+        `timeout` seconds (default: the session's, 10) raises TimeoutError."""
+        message = self._next(timeout)
         if message["type"] == "websocket.close":
             self._closed = True
             self._client._loop.call(self._finish())
             raise WebSocketClosed(message.get("code", 1000), message.get("reason") or "")
         return message
 
-    def receive_text(self) -> str:
-        return str(self.receive()["text"])
+    def receive_text(self, timeout: float | None = None) -> str:
+        return str(self.receive(timeout)["text"])
 
-    def receive_bytes(self) -> bytes:
-        return bytes(self.receive()["bytes"])
+    def receive_bytes(self, timeout: float | None = None) -> bytes:
+        return bytes(self.receive(timeout)["bytes"])
 
-    def receive_json(self) -> Any:
-        message = self.receive()
+    def receive_json(self, timeout: float | None = None) -> Any:
+        message = self.receive(timeout)
         return json.loads(message["text"] if message.get("text") is not None else message["bytes"])
 
     def close(self, code: int = 1000) -> None:

@@ -289,12 +289,20 @@ class TestClient(httpx.Client):
         *,
         subprotocols: Sequence[str] = (),
         headers: dict[str, str] | None = None,
+        timeout: float = 10.0,
     ) -> WebSocketTestSession:
         """Open a WebSocket to the app: `with client.websocket_connect("/ws") as ws:`. The
         client's cookies travel with the handshake, and an Origin naming the base URL (as
-        browsers send). A refused handshake raises WebSocketDenied."""
+        browsers send). A refused handshake raises WebSocketDenied; a receive that gets
+        nothing within `timeout` seconds raises TimeoutError (`ws.receive(timeout=...)`
+        overrides it for one call)."""
         return WebSocketTestSession(
-            self, self.app, str(self.base_url.join(url)), subprotocols=subprotocols, headers=headers
+            self,
+            self.app,
+            str(self.base_url.join(url)),
+            subprotocols=subprotocols,
+            headers=headers,
+            timeout=timeout,
         )
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:

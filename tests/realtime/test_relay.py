@@ -372,3 +372,27 @@ def test_sends_that_return_plain_awaitables_and_a_cancelled_handler() -> None:
             assert messages._sink is None  # detached on the way out
 
     asyncio.run(scenario())
+
+
+def test_test_client_receive_timeouts() -> None:
+    import time
+
+    app = App()
+
+    @app.websocket("/quiet")
+    async def quiet(ws: WebSocket) -> None:
+        await ws.accept()
+        async for text in ws:
+            if text == "speak":
+                await ws.send_json({"said": text})
+
+    with TestClient(app) as client:
+        with client.websocket_connect("/quiet", timeout=0.3) as ws:
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                ws.receive_text()  # the session's timeout
+            assert time.monotonic() - started < 2
+            with pytest.raises(TimeoutError):
+                ws.receive_json(timeout=0.05)  # one call's
+            ws.send_text("speak")
+            assert ws.receive_json(timeout=5) == {"said": "speak"}
