@@ -32,6 +32,9 @@ logger = logging.getLogger("brace.channels")
 _EXTENSION_KEY = "brace.channels"
 
 
+_RELAYED = "this subscription is relayed to a WebSocket: its messages go there, not to readers"
+
+
 class _Sink(Protocol):
     """Where a subscription's messages go instead of its own queue (a WebSocket relay)."""
 
@@ -69,6 +72,8 @@ class Subscription:
     async def get(self) -> Any:
         """The next message, waiting for one if none is pending."""
         while not self._pending:
+            if self._sink is not None:
+                raise RuntimeError(_RELAYED)
             if self._waiter is not None:
                 raise RuntimeError("another task is already reading this subscription")
             self._waiter = asyncio.get_running_loop().create_future()
@@ -90,6 +95,9 @@ class Subscription:
         if sink is not None and self._sink is not None:
             raise RuntimeError("this subscription is already relayed to a WebSocket")
         self._sink = sink
+        waiter = self._waiter
+        if sink is not None and waiter is not None and not waiter.done():
+            waiter.set_exception(RuntimeError(_RELAYED))  # it would never be woken
         waiting = list(self._pending or ())
         self._pending = None
         return waiting

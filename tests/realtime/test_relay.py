@@ -396,3 +396,21 @@ def test_test_client_receive_timeouts() -> None:
                 ws.receive_json(timeout=0.05)  # one call's
             ws.send_text("speak")
             assert ws.receive_json(timeout=5) == {"said": "speak"}
+
+
+def test_a_relayed_subscription_cannot_also_be_read() -> None:
+    async def scenario() -> None:
+        channels = Channels()
+        ws = await connected(FakeClient())
+        async with channels.subscribe("room") as messages:
+            reader = asyncio.ensure_future(messages.get())  # waiting before the relay starts
+            await asyncio.sleep(0)
+            async with ws.relaying(messages):
+                with pytest.raises(RuntimeError, match="relayed"):
+                    await reader  # woken with an error rather than left waiting forever
+                with pytest.raises(RuntimeError, match="relayed"):
+                    await messages.get()
+            await channels.publish("room", "after")  # after the block it can be read again
+            assert await messages.get() == "after"
+
+    asyncio.run(scenario())
