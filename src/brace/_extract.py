@@ -368,11 +368,17 @@ _MISSING: Any = object()
 
 def error_item(location: str, exc: msgspec.ValidationError, raw: Any = _MISSING) -> dict[str, Any]:
     """One problem+json error: where (`body.items[2].price`), what, and the input's kind."""
-    message, marker, path = str(exc).rpartition(" - at `$")
-    if marker and path.endswith("`"):
-        path = path[:-1]
+    return _error_from(location, str(exc), raw, " - at `$")
+
+
+def _error_from(location: str, message: str, raw: Any, marker: str) -> dict[str, Any]:
+    """The error for msgspec's `message` about `raw`, whose path follows `marker` at the end
+    ("Expected `int`, got `str` - at `$.items[2].price`")."""
+    head, found, path = message.rpartition(marker)
+    if found and path.endswith("`"):
+        message, path = head, path[:-1]
     else:
-        message, path = str(exc), ""
+        path = ""
     item: dict[str, Any] = {"loc": location + path, "msg": message}
     got = _got(message)
     if got is not None:
@@ -473,7 +479,8 @@ def _build_walker(annotation: Any) -> Walker:
         try:
             msgspec.convert({"v": value}, holder, strict=False)
         except msgspec.ValidationError as exc:
-            out.append(_leaf_error(location, str(exc), value))
+            # The holder's field is `v`: its path is the value's own.
+            out.append(_error_from(location, str(exc), value, " - at `$.v"))
 
     if extras:
         return leaf
@@ -579,22 +586,6 @@ def _lookup_plain(annotation: Any) -> tuple[type, ...]:
         return _PLAIN_JSON.get(annotation, ())
     except TypeError:  # unhashable
         return ()
-
-
-def _leaf_error(location: str, message: str, value: Any) -> dict[str, Any]:
-    """The error for a value msgspec rejected inside a one-field holder (`$.v`)."""
-    head, marker, path = message.partition(" - at `$.v")
-    if not marker:
-        return {"loc": location, "msg": message, "input": _kind(value)}
-    path = path[:-1]  # the closing backquote
-    item: dict[str, Any] = {"loc": location + path, "msg": head}
-    kind = _got(head)
-    if kind is None:
-        inner = _value_at(value, path) if path else value
-        kind = _kind(inner) if inner is not _MISSING else None
-    if kind is not None:
-        item["input"] = kind
-    return item
 
 
 @functools.cache

@@ -321,7 +321,7 @@ class _Relay:
         self.error: BaseException | None = None
 
     async def __aenter__(self) -> _Relay:
-        if self._ws.client_state is not WebSocketState.CONNECTED:
+        if self._ws.client_state is not _CONNECTED:
             raise RuntimeError("accept() the WebSocket before relaying to it")
         self._open = True
         for message in self._subscription._attach(self):  # what arrived before the block

@@ -148,21 +148,13 @@ def run(
         "app_dir": os.getcwd(),
         # Without a bound, one open SSE feed keeps a deploy waiting until its client leaves.
         "timeout_graceful_shutdown": graceful_timeout,
+        # By name: older uvicorn releases default to the legacy protocol that uvicorn and the
+        # `websockets` library deprecate; the sans-I/O one holds a connection in less memory
+        # and broadcasts faster (bench/RESULTS.md). The `server` extra needs uvicorn >= 0.35.
+        "ws": "websockets-sansio",
     }
-    websockets = _websocket_implementation()
-    if websockets is not None:
-        options["ws"] = websockets
     if reload:
         options.update(reload=True, reload_dirs=[os.getcwd()])
     elif workers > 1:
         options["workers"] = workers
     uvicorn.run(spec, **options)
-
-
-def _websocket_implementation() -> str | None:
-    """uvicorn's sans-I/O WebSocket protocol when it has one (uvicorn 0.35 and later): the
-    `websockets` library deprecated the protocol uvicorn uses by default, and the sans-I/O one
-    holds a connection in less memory and broadcasts faster (bench/RESULTS.md)."""
-    from uvicorn.config import WS_PROTOCOLS
-
-    return "websockets-sansio" if "websockets-sansio" in WS_PROTOCOLS else None
