@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
-from types import ModuleType, TracebackType
+from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -15,8 +14,8 @@ import pytest
 from brace import App
 from brace.channels import Channels
 from brace.testing import TestClient, WebSocketClosed, WebSocketDenied, WebSocketTestSession
-from brace.types import Message
 from support_examples import load_example
+from support_sse import FeedReader
 
 XSS_NAME = '<img src=x onerror="alert(1)">'
 XSS_TEXT = "</script><script>alert(2)</script>\n\nevent: joined\ndata: forged"
@@ -320,125 +319,10 @@ def test_slugify_and_clean_name() -> None:
 # -- the activity feed -----------------------------------------------------------------------
 
 
-class FeedReader:
-    """GET /activity, read in-process while it streams.
-
-    TestClient collects a whole response before returning it, and this one never ends: the
-    app is called directly on the client's event loop instead, its body chunks collected as
-    they come, and a disconnect sent when the test is done.
-    """
-
-    def __init__(self, client: TestClient, path: str = "/activity") -> None:
-        self.client = client
-        self.path = path
-        self.status: int | None = None
-        self.headers: dict[str, str] = {}
-        self.body = b""
-        self._gone: asyncio.Event | None = None
-        self._task: asyncio.Future[None] | None = None
-
-    async def _start(self) -> None:
-        self._gone = asyncio.Event()
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.4"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "https",
-            "path": self.path,
-            "raw_path": self.path.encode(),
-            "query_string": b"",
-            "root_path": "",
-            "headers": [(b"host", b"testserver"), (b"accept", b"text/event-stream")],
-            "client": ("testclient", 50000),
-            "server": ("testserver", 443),
-            "state": dict(self.client.lifespan_state),
-        }
-        gone = self._gone
-        sent_request = False
-
-        async def receive() -> Message:
-            nonlocal sent_request
-            if not sent_request:
-                sent_request = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            await gone.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                self.status = message["status"]
-                self.headers = {k.decode(): v.decode() for k, v in message["headers"]}
-            elif message["type"] == "http.response.body":
-                self.body += message.get("body", b"")
-
-        self._task = asyncio.ensure_future(self.client.app(scope, receive, send))
-
-    async def _wait(self, done: Callable[[], bool], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not done():
-            assert self._task is not None
-            if self._task.done():
-                self._task.result()
-                raise AssertionError(f"the stream ended: {self.body!r}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out; the stream so far: {self.body!r}")
-            await asyncio.sleep(0.01)
-
-    async def _stop(self) -> None:
-        assert self._gone is not None and self._task is not None
-        self._gone.set()
-        await asyncio.wait_for(self._task, timeout=5)
-
-    def events(self) -> list[tuple[str, Any]]:
-        """(event, decoded data) of every complete event so far; comments as ("", text)."""
-        found: list[tuple[str, Any]] = []
-        for block in self.body.decode().split("\n\n")[:-1]:
-            kind = "message"
-            data: list[str] = []
-            comments: list[str] = []
-            for line in block.split("\n"):
-                field, _, value = line.partition(":")
-                value = value.removeprefix(" ")
-                if field == "":
-                    comments.append(value)
-                elif field == "event":
-                    kind = value
-                elif field == "data":
-                    data.append(value)
-            if data:
-                found.append((kind, json.loads("\n".join(data))))
-            elif comments:
-                found.append(("", comments[0]))
-        return found
-
-    def wait_for(self, kind: str, count: int = 1, timeout: float = 5.0) -> list[Any]:
-        """The data of the events of this kind, once there are `count` of them."""
-
-        def enough() -> bool:
-            return len([k for k, _ in self.events() if k == kind]) >= count
-
-        self.client.run(self._wait(enough, timeout))
-        return [data for k, data in self.events() if k == kind]
-
-    def __enter__(self) -> FeedReader:
-        self.client.run(self._start())
-        self.wait_for("ready")  # subscribed: nothing published from now on is missed
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.client.run(self._stop())
-
-
 def test_the_activity_feed_streams_joins_messages_and_departures(
     client: TestClient, app: App
 ) -> None:
-    with FeedReader(client) as feed:
+    with FeedReader(client, "/activity") as feed:
         assert feed.status == 200
         assert feed.headers["content-type"] == "text/event-stream; charset=utf-8"
         assert feed.headers["cache-control"] == "no-cache"
@@ -462,13 +346,13 @@ def test_the_activity_feed_streams_joins_messages_and_departures(
 
 
 def test_the_activity_feed_sends_heartbeats(client: TestClient) -> None:
-    with FeedReader(client) as feed:
+    with FeedReader(client, "/activity") as feed:
         feed.wait_for("", count=2)  # heartbeat=0.05 s in these tests
         assert b": keep-alive\n\n" in feed.body
 
 
 def test_markup_and_line_breaks_cannot_forge_feed_events(client: TestClient) -> None:
-    with FeedReader(client) as feed:
+    with FeedReader(client, "/activity") as feed:
         with join(client, "lobby", XSS_NAME) as evil:
             joined(evil, XSS_NAME)
             evil.send_json({"text": XSS_TEXT})

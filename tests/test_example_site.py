@@ -3,14 +3,10 @@ bearer token, the form and its errors, and the live feed."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType, TracebackType
-from typing import Any
+from types import ModuleType
 
 import pytest
 
@@ -19,8 +15,8 @@ from brace.config import SettingsError
 from brace.db import Database
 from brace.db.testing import transactional
 from brace.testing import TestClient
-from brace.types import Message
 from support_examples import load_example
+from support_sse import FeedReader
 
 SECRET = "a-test-secret-long-enough-to-sign-jwts"
 EMAIL = "ada@example.com"
@@ -198,97 +194,9 @@ def test_health_probes(client: TestClient) -> None:
 # -- the live feed ---------------------------------------------------------------------------
 
 
-class FeedReader:
-    """GET /feed, read while it streams: TestClient waits for a whole response, and this one
-    never ends, so the app is called on the client's event loop and its chunks collected."""
-
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-        self.status = 0
-        self.body = b""
-        self._gone = asyncio.Event()
-        self._task: asyncio.Future[None] | None = None
-
-    async def _start(self) -> None:
-        self._gone = asyncio.Event()
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.4"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "https",
-            "path": "/feed",
-            "raw_path": b"/feed",
-            "query_string": b"",
-            "root_path": "",
-            "headers": [(b"host", b"testserver"), (b"accept", b"text/event-stream")],
-            "client": ("testclient", 50000),
-            "server": ("testserver", 443),
-            "state": dict(self.client.lifespan_state),
-        }
-        sent = False
-
-        async def receive() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            await self._gone.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                self.status = message["status"]
-            elif message["type"] == "http.response.body":
-                self.body += message.get("body", b"")
-
-        self._task = asyncio.ensure_future(self.client.app(scope, receive, send))
-
-    def events(self) -> list[tuple[str, Any]]:
-        """(event, data) of every complete event so far; comments as ("", text)."""
-        found: list[tuple[str, Any]] = []
-        for block in self.body.decode().split("\n\n")[:-1]:
-            fields = [line.partition(":")[::2] for line in block.split("\n")]
-            kind = next((v.strip() for k, v in fields if k == "event"), "message")
-            data = [v.removeprefix(" ") for k, v in fields if k == "data"]
-            if data:
-                found.append((kind, json.loads("\n".join(data))))
-            elif any(k == "" for k, _ in fields):
-                found.append(("", block))
-        return found
-
-    def wait_for(self, kind: str, count: int = 1, timeout: float = 5.0) -> list[Any]:
-        """The data of the events of this kind, once there are `count` of them."""
-
-        async def wait() -> None:
-            deadline = time.monotonic() + timeout
-            while len([k for k, _ in self.events() if k == kind]) < count:
-                assert self._task is not None and not self._task.done(), self.body
-                assert time.monotonic() < deadline, f"timed out: {self.body!r}"
-                await asyncio.sleep(0.01)
-
-        self.client.run(wait())
-        return [data for k, data in self.events() if k == kind]
-
-    def __enter__(self) -> FeedReader:
-        self.client.run(self._start())
-        self.wait_for("ready")  # subscribed: nothing published from now on is missed
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        async def stop() -> None:
-            self._gone.set()
-            assert self._task is not None
-            await asyncio.wait_for(self._task, timeout=5)
-
-        self.client.run(stop())
-
-
 def test_the_live_feed_announces_posts_from_the_form_and_the_api(client: TestClient) -> None:
     sign_up(client)
-    with FeedReader(client) as feed:
+    with FeedReader(client, "/feed") as feed:
         assert feed.status == 200
         token = csrf_token(client, "/")
         client.post("/posts", data={"text": "<script>alert(1)</script>", "csrf_token": token})
@@ -303,7 +211,7 @@ def test_the_live_feed_announces_posts_from_the_form_and_the_api(client: TestCli
 
 def test_an_invalid_post_is_never_announced(client: TestClient) -> None:
     sign_up(client)
-    with FeedReader(client) as feed:
+    with FeedReader(client, "/feed") as feed:
         token = csrf_token(client, "/")
         assert client.post("/posts", data={"text": " ", "csrf_token": token}).status_code == 422
         client.post("/posts", data={"text": "valid", "csrf_token": token})

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from brace import App
-from brace.channels import Channels
+from brace.channels import Channels, Subscription
 from brace.testing import TestClient
 from brace.websockets import WebSocket, WebSocketDisconnect, race
 
@@ -47,6 +47,13 @@ async def connected(client: FakeClient) -> WebSocket:
     await client.incoming.put({"type": "websocket.connect"})
     await ws.accept()
     return ws
+
+
+async def relay_in_background(ws: WebSocket, messages: Subscription) -> asyncio.Future[None]:
+    """`ws.relay(messages)` running in a task of its own, already relaying."""
+    relaying = asyncio.ensure_future(ws.relay(messages))
+    await asyncio.sleep(0)
+    return relaying
 
 
 def test_relaying_sends_from_publish_in_order_including_what_was_waiting() -> None:
@@ -124,8 +131,7 @@ def test_relay_ends_when_the_client_is_gone_and_reports_other_failures(
         client = FakeClient()
         ws = await connected(client)
         async with channels.subscribe("room") as messages:
-            relaying = asyncio.ensure_future(ws.relay(messages))
-            await asyncio.sleep(0)
+            relaying = await relay_in_background(ws, messages)
             client.fail_with = OSError("connection reset")
             await channels.publish("room", "lost")
             with pytest.raises(WebSocketDisconnect):
@@ -135,8 +141,7 @@ def test_relay_ends_when_the_client_is_gone_and_reports_other_failures(
         broken = FakeClient()
         ws = await connected(broken)
         async with channels.subscribe("room") as messages:
-            relaying = asyncio.ensure_future(ws.relay(messages))
-            await asyncio.sleep(0)
+            relaying = await relay_in_background(ws, messages)
             broken.open.clear()
             await channels.publish("room", "waits")  # the failure comes in the task
             broken.fail_with = ValueError("server bug")
@@ -149,8 +154,7 @@ def test_relay_ends_when_the_client_is_gone_and_reports_other_failures(
         ws = await connected(FakeClient())
         ws._send = failing_send  # type: ignore[assignment]
         async with channels.subscribe("room") as messages:
-            relaying = asyncio.ensure_future(ws.relay(messages))
-            await asyncio.sleep(0)
+            relaying = await relay_in_background(ws, messages)
             await channels.publish("room", "x")
             with pytest.raises(KeyError):
                 await relaying
@@ -194,8 +198,7 @@ def test_a_closed_socket_stops_receiving_relayed_messages() -> None:
         client = FakeClient()
         ws = await connected(client)
         async with channels.subscribe("room") as messages:
-            relaying = asyncio.ensure_future(ws.relay(messages))
-            await asyncio.sleep(0)
+            relaying = await relay_in_background(ws, messages)
             await ws.close()
             await channels.publish("room", "after close")
             with pytest.raises(WebSocketDisconnect):
