@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import pytest
 
 from brace import App, Depends, Header, HTTPError, Request, Router
-from brace.handlers import HandlerError
+from brace.core.handlers import HandlerError
 from brace.testing import TestClient
 
 

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from brace import _file_response as file_response
-from brace._file_response import (
+from brace.core import file_response
+from brace.core.file_response import (
     CHUNK_SIZE,
     FileResponse,
     content_disposition,

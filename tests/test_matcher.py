@@ -4,8 +4,8 @@ import uuid
 
 import pytest
 
-from brace._converters import CONVERTERS, NO_MATCH
-from brace._matcher import Endpoint, Matcher, RouteConflict
+from brace.core.converters import CONVERTERS, NO_MATCH
+from brace.core.matcher import Endpoint, Matcher, RouteConflict
 from brace.routing import Route, parse_path
 
 

@@ -11,7 +11,7 @@ import pydantic
 import pytest
 
 from brace import App, Body, Cookie, Header, Path, Query, Request
-from brace.handlers import HandlerError
+from brace.core.handlers import HandlerError
 from brace.testing import TestClient
 
 

@@ -3,8 +3,8 @@
 import pytest
 
 from brace import App, Request, Router
-from brace._matcher import RouteConflict
-from brace.handlers import HandlerError
+from brace.core.handlers import HandlerError
+from brace.core.matcher import RouteConflict
 from brace.testing import TestClient
 
 

@@ -4,34 +4,34 @@ This module is the public API's table of contents; everything else is reachable 
 submodules (`brace.middleware`, `brace.testing`, ...). Importing brace loads only the core.
 """
 
-from ._file_response import FileResponse as FileResponse
-from .app import App as App
 from .config import Settings as Settings
-from .datastructures import URL as URL
-from .datastructures import FormData as FormData
-from .datastructures import Headers as Headers
-from .datastructures import QueryParams as QueryParams
-from .datastructures import State as State
-from .datastructures import UploadFile as UploadFile
-from .errors import HTTPError as HTTPError
+from .core.app import App as App
+from .core.datastructures import URL as URL
+from .core.datastructures import FormData as FormData
+from .core.datastructures import Headers as Headers
+from .core.datastructures import QueryParams as QueryParams
+from .core.datastructures import State as State
+from .core.datastructures import UploadFile as UploadFile
+from .core.errors import HTTPError as HTTPError
+from .core.file_response import FileResponse as FileResponse
+from .core.params.markers import Body as Body
+from .core.params.markers import Cookie as Cookie
+from .core.params.markers import Depends as Depends
+from .core.params.markers import File as File
+from .core.params.markers import Form as Form
+from .core.params.markers import Header as Header
+from .core.params.markers import Path as Path
+from .core.params.markers import Query as Query
+from .core.requests import Request as Request
+from .core.responses import HTMLResponse as HTMLResponse
+from .core.responses import JSONResponse as JSONResponse
+from .core.responses import PlainTextResponse as PlainTextResponse
+from .core.responses import RedirectResponse as RedirectResponse
+from .core.responses import Response as Response
+from .core.responses import StreamingResponse as StreamingResponse
+from .core.routing import Router as Router
 from .forms import FormLimits as FormLimits
 from .forms import FormResult as FormResult
-from .params import Body as Body
-from .params import Cookie as Cookie
-from .params import Depends as Depends
-from .params import File as File
-from .params import Form as Form
-from .params import Header as Header
-from .params import Path as Path
-from .params import Query as Query
-from .requests import Request as Request
-from .responses import HTMLResponse as HTMLResponse
-from .responses import JSONResponse as JSONResponse
-from .responses import PlainTextResponse as PlainTextResponse
-from .responses import RedirectResponse as RedirectResponse
-from .responses import Response as Response
-from .responses import StreamingResponse as StreamingResponse
-from .routing import Router as Router
 
 __all__ = [
     "URL",

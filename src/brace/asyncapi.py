@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ._extract import inspect_callable
-from .responses import Response, json_encoder
-from .routing import WebSocketRoute
+from .core.params.extract import inspect_callable
+from .core.responses import Response, json_encoder
+from .core.routing import WebSocketRoute
 
 if TYPE_CHECKING:
-    from .app import App
+    from .core.app import App
 
 __all__ = ["build_asyncapi", "install_asyncapi"]
 

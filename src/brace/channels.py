@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import msgspec
 
 if TYPE_CHECKING:
-    from .app import App
+    from .core.app import App
 
 __all__ = ["Channels", "Subscription"]
 

@@ -21,10 +21,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from ._formparser import is_form_media
-from .errors import HTTPError
-from .requests import Request, raw_header
-from .types import Receive, Scope
+from .core.errors import HTTPError
+from .core.formparser import is_form_media
+from .core.requests import Request, raw_header
+from .core.types import Receive, Scope
 
 __all__ = [
     "CSRF_FIELD",

@@ -18,8 +18,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
-from ._formparser import FormLimits
-from .datastructures import FormData, UploadFile
+from .core.datastructures import FormData, UploadFile
+from .core.formparser import FormLimits
 
 __all__ = ["FormData", "FormLimits", "FormResult", "UploadFile", "human_message"]
 

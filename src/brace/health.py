@@ -16,10 +16,10 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .responses import JSONResponse
+from .core.responses import JSONResponse
 
 if TYPE_CHECKING:
-    from .app import App
+    from .core.app import App
     from .db import Database
 
 __all__ = ["Check", "database_check", "install_health", "redis_check", "run_checks"]

@@ -20,8 +20,8 @@ from typing import IO, Any, Literal
 
 import msgspec
 
-from .app import request_id_of
-from .types import ASGIApp, Message, Receive, Scope, Send
+from .core.app import request_id_of
+from .core.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
     "ACCESS_LOGGER",

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .responses import StreamingResponse, json_encoder
+from .core.responses import StreamingResponse, json_encoder
 
 __all__ = ["Event", "EventStream", "encode_event"]
 

@@ -16,9 +16,9 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError('brace.templating needs Jinja2: pip install "brace[templates]"') from exc
 
+from .core.requests import Request
+from .core.responses import HTMLResponse
 from .csrf import csrf_input, csrf_token
-from .requests import Request
-from .responses import HTMLResponse
 
 __all__ = ["Templates"]
 

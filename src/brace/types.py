@@ -1,14 +1,19 @@
-"""ASGI vocabulary shared by every module, so nobody retypes the dict shapes."""
+"""Compatibility path: `brace.types` is `brace.core.types` (see docs/architecture.md)."""
 
-from __future__ import annotations
-
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from .core.types import (
+    ASGIApp as ASGIApp,
+)
+from .core.types import (
+    Message as Message,
+)
+from .core.types import (
+    Receive as Receive,
+)
+from .core.types import (
+    Scope as Scope,
+)
+from .core.types import (
+    Send as Send,
+)
 
 __all__ = ["ASGIApp", "Message", "Receive", "Scope", "Send"]
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]

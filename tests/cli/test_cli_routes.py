@@ -50,7 +50,7 @@ def test_routes_table(write_app: Callable[..., Path]) -> None:
     assert ["GET,PUT,DELETE", "/items/{id:int}", "item", "app.item"] in rows
     assert ["POST", "/api/users", "api.create_user", "app.create"] in rows
     assert ["GET", "/about", "about", "app.Handlers.about"] in rows
-    assert ["*", "/static/...", "static", "brace.staticfiles.StaticFiles"] in rows
+    assert ["*", "/static/...", "static", "brace.core.staticfiles.StaticFiles"] in rows
     assert ["GET", "/openapi.json", "brace.openapi"] == rows[
         [r[1] for r in rows].index("/openapi.json")
     ][:3]

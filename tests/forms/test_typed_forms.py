@@ -10,8 +10,8 @@ import pydantic
 import pytest
 
 from brace import App, Depends, File, Form, UploadFile
+from brace.core.handlers import HandlerError
 from brace.forms import FormResult, human_message
-from brace.handlers import HandlerError
 from brace.testing import TestClient
 
 

@@ -272,7 +272,7 @@ def test_race_with_relay_still_works_for_plain_async_iterables() -> None:
 
 
 def test_resuming_a_started_send_like_a_task_would() -> None:
-    from brace.websockets import _resume
+    from brace.core.websockets import _resume
 
     async def scenario() -> None:
         loop = asyncio.get_running_loop()

@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from brace import App, Depends, Header, HTTPError, Query, Request, Router
-from brace.handlers import HandlerError
+from brace.core.handlers import HandlerError
 from brace.sessions import SessionMiddleware
 from brace.testing import TestClient, WebSocketClosed, WebSocketDenied
 from brace.websockets import WebSocket, WebSocketClose, WebSocketDisconnect

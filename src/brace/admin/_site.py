@@ -10,13 +10,13 @@ from sqlalchemy import Select, func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .._file_response import FileResponse
 from ..auth import requires
+from ..core.errors import HTTPError
+from ..core.file_response import FileResponse
+from ..core.requests import Request
+from ..core.responses import RedirectResponse, Response
+from ..core.routing import Router
 from ..db import DB
-from ..errors import HTTPError
-from ..requests import Request
-from ..responses import RedirectResponse, Response
-from ..routing import Router
 from ..sessions import flash
 from ..templating import Templates
 from ._fields import Field, FieldError
@@ -24,7 +24,7 @@ from ._history import AdminLogEntry
 from ._options import ModelAdmin
 
 if TYPE_CHECKING:
-    from ..app import App
+    from ..core.app import App
 
 __all__ = ["Admin"]
 

@@ -16,18 +16,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from ..core.errors import HTTPError, wants_html
+from ..core.params.markers import Depends
+from ..core.requests import Request
+from ..core.responses import RedirectResponse
 from ..db import DB
-from ..errors import HTTPError, wants_html
 from ..mail import ConsoleMailer, Mailer
-from ..params import Depends
-from ..requests import Request
-from ..responses import RedirectResponse
 from ._passwords import dummy_hash, verify_password
 from ._throttle import Throttle
 from .reset import PasswordResetTokens
 
 if TYPE_CHECKING:
-    from ..app import App
+    from ..core.app import App
 
 __all__ = [
     "Auth",

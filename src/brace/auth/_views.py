@@ -13,13 +13,13 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .._file_response import FileResponse
+from ..core.file_response import FileResponse
+from ..core.requests import Request
+from ..core.responses import RedirectResponse, Response
+from ..core.routing import Router
 from ..db import DB
 from ..forms import FormResult
 from ..mail import Message
-from ..requests import Request
-from ..responses import RedirectResponse, Response
-from ..routing import Router
 from ..sessions import flash
 from ..templating import Templates
 from ._core import Auth, authenticate, login, logout, safe_next

@@ -20,15 +20,15 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..core.params.markers import Form
+from ..core.requests import Request
+from ..core.responses import JSONResponse
 from ..csrf import csrf_exempt
 from ..db import DB
-from ..params import Form
-from ..requests import Request
-from ..responses import JSONResponse
 from ._core import Auth, authenticate
 
 if TYPE_CHECKING:
-    from ..app import App
+    from ..core.app import App
 
 __all__ = [  # noqa: F822 - AccessToken comes from __getattr__, with the user model
     "OPAQUE_PREFIX",

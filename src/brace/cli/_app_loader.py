@@ -38,7 +38,7 @@ def app_spec(path: str | None = None) -> str:
 
 def load_app(path: str | None = None) -> Any:
     """Import `module:attribute` (the current directory is importable) and return the App."""
-    from ..app import App
+    from ..core.app import App
 
     spec = app_spec(path)
     module_name, _, attribute = spec.partition(":")

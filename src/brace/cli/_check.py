@@ -17,8 +17,8 @@ import click
 from ._app_loader import app_spec, load_app
 
 if TYPE_CHECKING:
-    from ..app import App
     from ..config import Settings
+    from ..core.app import App
 
 __all__ = ["Finding", "check", "deploy_findings", "load_checked_app", "settings_error"]
 

@@ -20,7 +20,7 @@ def _handler(endpoint: object) -> str:
 
 def route_rows(app: object) -> list[tuple[str, str, str, str]]:
     """(methods, path, name, handler) for each route and mount, sorted by path."""
-    from ..app import App
+    from ..core.app import App
 
     assert isinstance(app, App)
     rows: list[tuple[str, str, str, str]] = []

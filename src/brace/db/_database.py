@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from ..errors import HTTPError
-from ..requests import Request
+from ..core.errors import HTTPError
+from ..core.requests import Request
 
 if TYPE_CHECKING:
-    from ..app import App
+    from ..core.app import App
 
 __all__ = ["DEFAULT_URL", "Database", "DatabaseUnavailable"]
 

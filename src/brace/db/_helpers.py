@@ -9,7 +9,7 @@ from sqlalchemy import Select, exists, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..errors import HTTPError
+from ..core.errors import HTTPError
 from ._database import is_bad_argument
 
 __all__ = ["bulk_insert", "exists_where", "get_or_404"]

@@ -15,10 +15,10 @@ import msgspec
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..errors import HTTPError
-from ..params import Depends, Query
-from ..requests import Request
-from ..responses import Response
+from ..core.errors import HTTPError
+from ..core.params.markers import Depends, Query
+from ..core.requests import Request
+from ..core.responses import Response
 
 __all__ = ["CursorPage", "CursorPagination", "Page", "Pagination"]
 

@@ -11,8 +11,8 @@ from typing import Annotated
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..params import Depends
-from ..requests import Request
+from ..core.params.markers import Depends
+from ..core.requests import Request
 from ._database import Database
 
 __all__ = ["DB", "request_session"]

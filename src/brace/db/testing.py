@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 from ._database import Database
 
 if TYPE_CHECKING:
-    from ..testing import TestClient
+    from ..core.testing import TestClient
 
 __all__ = ["rolled_back", "transactional"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..types import ASGIApp, Message, Receive, Scope, Send
+from ..core.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["CORSMiddleware"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import zlib
 
-from ..types import ASGIApp, Message, Receive, Scope, Send
+from ..core.types import ASGIApp, Message, Receive, Scope, Send
 from .cors import _add_vary
 
 __all__ = ["GZipMiddleware"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from ..types import ASGIApp, Receive, Scope, Send
+from ..core.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["HTTPSRedirectMiddleware"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from ..types import ASGIApp, Message, Receive, Scope, Send
+from ..core.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["SCOPE_KEY", "RequestIDMiddleware"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..types import ASGIApp, Message, Receive, Scope, Send
+from ..core.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["SecurityHeadersMiddleware"]
 

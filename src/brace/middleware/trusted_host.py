@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..types import ASGIApp, Receive, Scope, Send
+from ..core.types import ASGIApp, Receive, Scope, Send
 from .https_redirect import (
     _host_header,
     _parse_host,

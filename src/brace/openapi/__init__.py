@@ -10,16 +10,16 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._file_response import FileResponse
 from ..asyncapi import install_asyncapi
-from ..errors import HTTPError
-from ..requests import Request
-from ..responses import HTMLResponse, Response, json_encoder
-from ..routing import WebSocketRoute
+from ..core.errors import HTTPError
+from ..core.file_response import FileResponse
+from ..core.requests import Request
+from ..core.responses import HTMLResponse, Response, json_encoder
+from ..core.routing import WebSocketRoute
 from ._schema import build_document
 
 if TYPE_CHECKING:
-    from ..app import App
+    from ..core.app import App
 
 __all__ = ["build_document", "install"]
 

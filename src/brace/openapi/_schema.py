@@ -10,7 +10,10 @@ from typing import Any
 
 import msgspec
 
-from .._extract import (
+from ..core.datastructures import UploadFile
+from ..core.formparser import URLENCODED
+from ..core.handlers import Operation
+from ..core.params.extract import (
     ParamSpec,
     _is_pydantic_model,
     _object_fields,
@@ -18,12 +21,9 @@ from .._extract import (
     is_form_model,
     is_upload,
 )
-from .._formparser import URLENCODED
-from .._schema_types import wire_type
-from ..datastructures import UploadFile
-from ..handlers import Operation
-from ..params import Body
-from ..responses import Response
+from ..core.params.markers import Body
+from ..core.responses import Response
+from ..core.schema_types import wire_type
 
 __all__ = ["build_document"]
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from ..core.requests import raw_header
+from ..core.responses import cookie_header
+from ..core.types import ASGIApp, Message, Receive, Scope, Send
 from ..csrf import CSRFCheck
-from ..requests import raw_header
-from ..responses import cookie_header
-from ..types import ASGIApp, Message, Receive, Scope, Send
 from ._backends import SessionBackend, backend_for
 from ._flash import flash, get_flashed_messages
 from ._session import Session, new_session_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..requests import Request
+from ..core.requests import Request
 
 __all__ = ["flash", "get_flashed_messages"]
 

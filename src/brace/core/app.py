@@ -12,14 +12,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from ._blocking import BlockingDetector
-from ._dependencies import DependencyScope, Injector
-from ._formparser import FormLimits
-from ._lifespan import run_lifespans
-from ._matcher import Endpoint, Matcher, RouteConflict
-from ._websocket_plan import compile_websocket
+from ..csrf import SAFE_METHODS, is_exempt
 from .background import PeriodicTasks
-from .csrf import SAFE_METHODS, is_exempt
+from .blocking import BlockingDetector
 from .datastructures import State
 from .errors import (
     ClientDisconnect,
@@ -30,12 +25,17 @@ from .errors import (
     send_problem,
     wants_html,
 )
+from .formparser import FormLimits
 from .handlers import Operation, Plan, compile_operation, render
-from .params import Depends
+from .lifespan import run_lifespans
+from .matcher import Endpoint, Matcher, RouteConflict
+from .params.dependencies import DependencyScope, Injector
+from .params.markers import Depends
 from .requests import DEFAULT_MAX_BODY_SIZE, Request, raw_header
 from .responses import RedirectResponse, Response
 from .routing import Lifespan, Mount, Route, Router, WebSocketRoute
 from .types import ASGIApp, Message, Receive, Scope, Send
+from .websocket_plan import compile_websocket
 
 __all__ = ["App"]
 
@@ -188,7 +188,7 @@ class App(Router):
         timeout: float = 5.0,
     ) -> None:
         """Serve liveness and readiness probes for load balancers (see brace.health)."""
-        from .health import install_health
+        from ..health import install_health
 
         install_health(self, checks, liveness=liveness, readiness=readiness, timeout=timeout)
 
@@ -218,7 +218,7 @@ class App(Router):
         if self._compiled:
             return
         if self.openapi_url and not self._openapi_installed:
-            from .openapi import install
+            from ..openapi import install
 
             self._openapi_installed = True
             install(self)
@@ -298,7 +298,7 @@ class App(Router):
         self._by_endpoint = by_endpoint
 
     def _build_stack(self) -> ASGIApp:
-        from .logging import with_access_log
+        from ..logging import with_access_log
 
         stack: ASGIApp = self._dispatch
         if not self.user_middleware:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ._converters import NO_MATCH, Converter
+from .converters import NO_MATCH, Converter
 from .routing import Route, Segment
 
 __all__ = ["Endpoint", "Matcher", "RouteConflict"]

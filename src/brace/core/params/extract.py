@@ -23,15 +23,15 @@ from typing import Annotated, Any
 
 import msgspec
 
-from .background import BackgroundTasks, background_tasks
-from .datastructures import UploadFile, parse_query
-from .errors import HTTPError
-from .forms import FormResult
-from .params import Body, Depends, Param
-from .requests import Request, raw_header
-from .responses import Response
-from .routing import PathParam, Route
-from .types import Receive, Scope
+from ...forms import FormResult
+from ..background import BackgroundTasks, background_tasks
+from ..datastructures import UploadFile, parse_query
+from ..errors import HTTPError
+from ..requests import Request, raw_header
+from ..responses import Response
+from ..routing import PathParam, Route
+from ..types import Receive, Scope
+from .markers import Body, Depends, Param
 
 __all__ = [
     "AsyncBuilder",
@@ -877,7 +877,7 @@ def compile_params(
         return specs, _path_and_query_builder(specs, path_index, path_types), None
 
     if forms:
-        from ._formreader import FormReader
+        from .formreader import FormReader
 
         form_reader = FormReader(forms, _tag(fn))
 

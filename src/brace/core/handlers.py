@@ -17,18 +17,18 @@ from typing import Any, Protocol
 
 import msgspec
 
-from ._dependencies import Dependant, Injector, Solver, compile_dependant
-from ._extract import (
+from .params.dependencies import Dependant, Injector, Solver, compile_dependant
+from .params.extract import (
     HandlerError,
     ParamSpec,
     _is_pydantic_model,
     compile_params,
     has_model,
 )
-from ._schema_types import has_schema, wire_type
 from .requests import Request
 from .responses import Response, json_encoder
 from .routing import Route
+from .schema_types import has_schema, wire_type
 from .types import Receive, Scope, Send
 
 __all__ = ["HandlerError", "Operation", "Plan", "compile_operation", "render_rules"]

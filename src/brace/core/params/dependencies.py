@@ -13,7 +13,11 @@ import logging
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from typing import Any
 
-from ._extract import (
+from ..requests import Request
+from ..responses import Response
+from ..routing import PathParam
+from ..types import Message, Scope, Send
+from .extract import (
     HandlerError,
     ParamSpec,
     _BodyReader,
@@ -26,12 +30,8 @@ from ._extract import (
     run_extractors,
     validation_error,
 )
-from ._formreader import FormReader
-from .params import Depends
-from .requests import Request
-from .responses import Response
-from .routing import PathParam
-from .types import Message, Scope, Send
+from .formreader import FormReader
+from .markers import Depends
 
 __all__ = [
     "AppContainer",

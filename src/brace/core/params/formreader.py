@@ -9,7 +9,9 @@ from typing import Any
 
 import msgspec
 
-from ._extract import (
+from ...forms import FormResult
+from ..datastructures import FormData, UploadFile
+from .extract import (
     _SEQUENCES,
     ParamSpec,
     _bare,
@@ -20,8 +22,6 @@ from ._extract import (
     error_item,
     is_form_model,
 )
-from .datastructures import FormData, UploadFile
-from .forms import FormResult
 
 __all__ = ["FormReader"]
 

@@ -9,9 +9,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from ._dependencies import Dependant, Injector, Solver, compile_dependant
-from ._extract import HandlerError, _qualname
 from .errors import HTTPError, problem
+from .params.dependencies import Dependant, Injector, Solver, compile_dependant
+from .params.extract import HandlerError, _qualname
 from .routing import WebSocketRoute
 from .types import Receive, Scope, Send
 from .websockets import WebSocket, WebSocketClose, WebSocketDisconnect, WebSocketState
