@@ -12,6 +12,8 @@ fi
 .venv/bin/ruff check src tests examples bench || exit 1
 .venv/bin/ruff format --check src tests examples bench || exit 1
 .venv/bin/mypy || exit 1
+# The floor plan (docs/architecture.md): the core imports no battery, and no import cycles.
+.venv/bin/lint-imports --no-cache || exit 1
 .venv/bin/python -m pytest --cov=brace --cov-branch --cov-report=term --cov-fail-under=90 "$@"
 status=$?
 case $status in

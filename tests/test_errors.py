@@ -152,3 +152,20 @@ def test_500_handler_catches_everything_unhandled() -> None:
 )
 def test_content_negotiation(accept: str, html: bool) -> None:
     assert wants_html(accept) is html
+
+
+def test_the_unhandled_error_log_line_cannot_be_forged_through_the_path(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = App()
+
+    @app.get("/{name}")
+    async def boom(name: str) -> str:
+        raise RuntimeError("boom")
+
+    with TestClient(app) as client, caplog.at_level("ERROR", logger="brace"):
+        assert client.get("/x%0D%0AINFO%20forged%20line").status_code == 500
+    (record,) = [r for r in caplog.records if r.getMessage().startswith("Unhandled")]
+    message = record.getMessage()
+    assert "\n" not in message and "\r" not in message
+    assert "\\r\\nINFO forged line" in message

@@ -1,12 +1,20 @@
 """The route matcher and converters are pure logic: tested without a client or event loop."""
 
 import uuid
+from typing import Any
 
 import pytest
 
 from brace.core.converters import CONVERTERS, NO_MATCH
-from brace.core.matcher import Endpoint, Matcher, RouteConflict
+from brace.core.matcher import NOT_FOUND, Endpoint, Matcher, RouteConflict
 from brace.routing import Route, parse_path
+
+
+def found(matcher: Matcher, method: str, path: str) -> tuple[Any, Any]:
+    """The target and values of a full match (the endpoint is checked by the 405 tests)."""
+    result = matcher.find(method, path)
+    assert result.target is not None and result.endpoint is not None
+    return result.target, result.values
 
 
 def handler() -> None: ...
@@ -21,15 +29,15 @@ def build(*paths: str, method: str = "GET") -> Matcher:
 
 def test_static_paths_match_by_exact_lookup() -> None:
     matcher = build("/", "/about", "/about/team")
-    assert matcher.find("GET", "/about") == ("/about", ())
-    assert matcher.find("GET", "/") == ("/", ())
-    assert matcher.find("GET", "/about/") is None
-    assert matcher.find("GET", "/nope") is None
+    assert found(matcher, "GET", "/about") == ("/about", ())
+    assert found(matcher, "GET", "/") == ("/", ())
+    assert matcher.find("GET", "/about/") is NOT_FOUND
+    assert matcher.find("GET", "/nope") is NOT_FOUND
 
 
 def test_dynamic_paths_return_converted_values_in_order() -> None:
     matcher = build("/users/{id:int}/posts/{slug:slug}")
-    target, values = matcher.find("GET", "/users/42/posts/hello-world")  # type: ignore[misc]
+    target, values = found(matcher, "GET", "/users/42/posts/hello-world")
     assert target == "/users/{id:int}/posts/{slug:slug}"
     assert list(values) == [42, "hello-world"]
 
@@ -66,36 +74,37 @@ def test_more_specific_converters_win_and_static_beats_dynamic() -> None:
     matcher = Matcher()
     for path in ("/items/{name}", "/items/{id:int}", "/items/new", "/items/{slug:slug}"):
         matcher.add(Route(path, handler), path, ["GET"])
-    assert matcher.find("GET", "/items/new")[0] == "/items/new"  # type: ignore[index]
-    assert matcher.find("GET", "/items/7")[0] == "/items/{id:int}"  # type: ignore[index]
-    assert matcher.find("GET", "/items/a-b")[0] == "/items/{slug:slug}"  # type: ignore[index]
-    assert matcher.find("GET", "/items/a b")[0] == "/items/{name}"  # type: ignore[index]
+    assert matcher.find("GET", "/items/new").target == "/items/new"
+    assert matcher.find("GET", "/items/7").target == "/items/{id:int}"
+    assert matcher.find("GET", "/items/a-b").target == "/items/{slug:slug}"
+    assert matcher.find("GET", "/items/a b").target == "/items/{name}"
 
 
 def test_backtracks_when_a_deeper_segment_fails() -> None:
     matcher = build("/a/{x:int}/edit", "/a/{name}/view")
-    assert matcher.find("GET", "/a/5/view") == ("/a/{name}/view", ["5"])
+    assert found(matcher, "GET", "/a/5/view") == ("/a/{name}/view", ["5"])
 
 
 def test_method_aware_matching_falls_through_to_a_route_that_has_the_method() -> None:
     matcher = Matcher()
     matcher.add(Route("/users/me", handler), "static", ["GET"])
     matcher.add(Route("/users/{id}", handler, methods=["POST"]), "dynamic", ["POST"])
-    assert matcher.find("POST", "/users/me") == ("dynamic", ["me"])
-    assert matcher.find("GET", "/users/me") == ("static", ())
+    assert found(matcher, "POST", "/users/me") == ("dynamic", ["me"])
+    assert found(matcher, "GET", "/users/me") == ("static", ())
 
 
 def test_path_known_but_method_not_returns_the_endpoint_for_405() -> None:
     matcher = build("/things/{id:int}")
-    found = matcher.find("DELETE", "/things/3")
-    assert isinstance(found, Endpoint)
-    assert found.allow == ["GET"]
+    result = matcher.find("DELETE", "/things/3")
+    assert result.target is None
+    assert isinstance(result.endpoint, Endpoint)
+    assert result.endpoint.allow == ["GET"]
 
 
 def test_path_converter_takes_the_rest_of_the_path() -> None:
     matcher = build("/files/{rest:path}")
-    assert matcher.find("GET", "/files/a/b/c.txt") == ("/files/{rest:path}", ["a/b/c.txt"])
-    assert matcher.find("GET", "/files/") == ("/files/{rest:path}", [""])
+    assert found(matcher, "GET", "/files/a/b/c.txt") == ("/files/{rest:path}", ["a/b/c.txt"])
+    assert found(matcher, "GET", "/files/") == ("/files/{rest:path}", [""])
 
 
 def test_same_shape_and_method_conflict_names_both_routes() -> None:
@@ -111,16 +120,16 @@ def test_same_shape_different_methods_is_fine() -> None:
     matcher = Matcher()
     matcher.add(Route("/u/{id:int}", handler), "get", ["GET"])
     matcher.add(Route("/u/{uid:int}", handler, methods=["DELETE"]), "delete", ["DELETE"])
-    assert matcher.find("DELETE", "/u/1") == ("delete", [1])
+    assert found(matcher, "DELETE", "/u/1") == ("delete", [1])
 
 
 def test_lookup_cost_does_not_depend_on_route_count() -> None:
     matcher = build(*(f"/r{i}/{{id:int}}/items" for i in range(1000)))
     # The tree has one branch per static first segment: a lookup visits 3 nodes, whatever
     # the number of routes. Checked structurally rather than by timing.
-    assert matcher.find("GET", "/r999/5/items") == ("/r999/{id:int}/items", [5])
-    assert matcher.find("GET", "/r0/5/items") == ("/r0/{id:int}/items", [5])
-    assert matcher.find("GET", "/r1000/5/items") is None
+    assert found(matcher, "GET", "/r999/5/items") == ("/r999/{id:int}/items", [5])
+    assert found(matcher, "GET", "/r0/5/items") == ("/r0/{id:int}/items", [5])
+    assert matcher.find("GET", "/r1000/5/items") is NOT_FOUND
 
 
 @pytest.mark.parametrize(

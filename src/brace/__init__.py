@@ -4,8 +4,8 @@ This module is the public API's table of contents; everything else is reachable 
 submodules (`brace.middleware`, `brace.testing`, ...). Importing brace loads only the core.
 """
 
+from ._app import App as App
 from .config import Settings as Settings
-from .core.app import App as App
 from .core.datastructures import URL as URL
 from .core.datastructures import FormData as FormData
 from .core.datastructures import Headers as Headers
@@ -14,14 +14,14 @@ from .core.datastructures import State as State
 from .core.datastructures import UploadFile as UploadFile
 from .core.errors import HTTPError as HTTPError
 from .core.file_response import FileResponse as FileResponse
-from .core.params.markers import Body as Body
-from .core.params.markers import Cookie as Cookie
-from .core.params.markers import Depends as Depends
-from .core.params.markers import File as File
-from .core.params.markers import Form as Form
-from .core.params.markers import Header as Header
-from .core.params.markers import Path as Path
-from .core.params.markers import Query as Query
+from .core.markers import Body as Body
+from .core.markers import Cookie as Cookie
+from .core.markers import Depends as Depends
+from .core.markers import File as File
+from .core.markers import Form as Form
+from .core.markers import Header as Header
+from .core.markers import Path as Path
+from .core.markers import Query as Query
 from .core.requests import Request as Request
 from .core.responses import HTMLResponse as HTMLResponse
 from .core.responses import JSONResponse as JSONResponse

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from .core.params.extract import inspect_callable
+from .core.params.model import inspect_callable
 from .core.responses import Response, json_encoder
 from .core.routing import WebSocketRoute
 
@@ -122,16 +122,21 @@ def _query_schema(route: WebSocketRoute) -> dict[str, Any] | None:
     return schema
 
 
-def install_asyncapi(app: App, url: str = "/asyncapi.json") -> None:
+def install_asyncapi(
+    app: App,
+    url: str = "/asyncapi.json",
+    *,
+    title: str = "brace API",
+    version: str = "0.1.0",
+    description: str | None = None,
+) -> None:
     """Serve the document at `url` (built once, on first request)."""
     cached: list[bytes] = []
 
     async def asyncapi_document() -> Response:
         if not cached:
             routes = [r for r in app.all_routes if isinstance(r, WebSocketRoute)]
-            document = build_asyncapi(
-                routes, title=app.title, version=app.version, description=app.description
-            )
+            document = build_asyncapi(routes, title=title, version=version, description=description)
             cached.append(json_encoder.encode(document))
         return Response(cached[0], media_type="application/json")
 

@@ -1,13 +1,5 @@
-"""Compatibility path: `brace.background` is `brace.core.background` (see docs/architecture.md)."""
+"""Compatibility path: `brace.background` is `brace.core.background`."""
 
-from .core.background import (
-    BackgroundTasks as BackgroundTasks,
-)
-from .core.background import (
-    PeriodicTasks as PeriodicTasks,
-)
-from .core.background import (
-    background_tasks as background_tasks,
-)
+from .core.background import BackgroundTasks, PeriodicTasks, background_tasks
 
 __all__ = ["BackgroundTasks", "PeriodicTasks", "background_tasks"]

@@ -89,7 +89,7 @@ class Subscription:
     async def __anext__(self) -> Any:
         return await self.get()
 
-    def _attach(self, sink: _Sink | None) -> list[Any]:
+    def attach_relay(self, sink: _Sink | None) -> list[Any]:
         """Send what arrives from now on to `sink` (None: back to this subscription's own
         queue); returns the messages that were already waiting, for the sink to send first."""
         if sink is not None and self._sink is not None:

@@ -21,12 +21,16 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from .core.connection import HTTPConnection
 from .core.errors import HTTPError
-from .core.formparser import is_form_media
+from .core.forms import is_form_media
 from .core.requests import Request, raw_header
-from .core.types import Receive, Scope
+from .core.routing import Route
+from .core.scope import ScopeKey
+from .core.types import Scope
 
 __all__ = [
+    "CSRF_EXEMPT",
     "CSRF_FIELD",
     "CSRF_HEADER",
     "SAFE_METHODS",
@@ -36,23 +40,33 @@ __all__ = [
     "csrf_token",
 ]
 
+CSRF_EXEMPT = "csrf_exempt"
+"""The route option that turns the check off: `@app.post(path, opts={"csrf_exempt": True})`."""
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SESSION_KEY = "_csrf"
+SESSION_COOKIE: ScopeKey[bool] = ScopeKey(
+    "brace.session_cookie", "the request came with a session cookie (set by SessionMiddleware)"
+)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _SECRET_BYTES = 32
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+_exempt_handlers: set[Any] = set()
+
+
 def csrf_exempt(handler: F) -> F:
-    """Turn the CSRF check off for one handler (webhooks signed another way, for example)."""
-    handler.__brace_csrf_exempt__ = True  # type: ignore[attr-defined]
+    """Turn the CSRF check off for one handler (webhooks signed another way, for example);
+    the same as declaring the route with `opts={"csrf_exempt": True}`."""
+    _exempt_handlers.add(handler)
     return handler
 
 
-def is_exempt(handler: Any) -> bool:
-    return bool(getattr(handler, "__brace_csrf_exempt__", False))
+def is_exempt(route: Route) -> bool:
+    """Whether `route` opted out of the CSRF check (`@csrf_exempt` or its opts)."""
+    return bool(route.opts.get(CSRF_EXEMPT)) or route.endpoint in _exempt_handlers
 
 
 def _b64(data: bytes) -> str:
@@ -117,9 +131,23 @@ class CSRFCheck:
     def __init__(self, trusted_origins: Sequence[str] = ()) -> None:
         self.trusted_origins = {origin.rstrip("/").lower() for origin in trusted_origins}
 
-    async def verify(self, scope: Scope, receive: Receive, has_session: bool = True) -> None:
+    async def before_handler(self, connection: HTTPConnection, route: Route) -> None:
+        """The check itself, run after routing (so exempt routes are known): unsafe requests
+        must prove they come from this site; WebSocket handshakes carrying the session cookie
+        must come from this site's pages."""
+        scope = connection.scope
+        if is_exempt(route):
+            return
+        if scope["type"] == "websocket":
+            if SESSION_COOKIE in scope and not self.websocket_origin_ok(scope):
+                # A page on another site opening a socket with the user's session cookie.
+                raise HTTPError(403, "origin", title="Forbidden")
+            return
+        if scope["method"] not in SAFE_METHODS and isinstance(connection, Request):
+            await self.verify(connection, SESSION_COOKIE in scope)
+
+    async def verify(self, request: Request, has_session: bool = True) -> None:
         """Return when the request may proceed; raise a 403 HTTPError naming why not."""
-        request = Request(scope, receive)
         if not has_session:
             # No session cookie came (SameSite keeps it home on cross-site posts), so there is
             # no token to check; still refuse what only a forged form could be: a form body

@@ -16,13 +16,14 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .core.plugins import Plugin
 from .core.responses import JSONResponse
 
 if TYPE_CHECKING:
     from .core.app import App
     from .db import Database
 
-__all__ = ["Check", "database_check", "install_health", "redis_check", "run_checks"]
+__all__ = ["Check", "Health", "database_check", "install_health", "redis_check", "run_checks"]
 
 logger = logging.getLogger("brace.health")
 
@@ -164,3 +165,32 @@ def install_health(
             return JSONResponse(report, status, headers=_NO_STORE)
 
         app.add_route(readiness, readyz, name="brace.readyz", include_in_schema=False)
+
+
+class Health(Plugin):
+    """Probe routes as a plugin, for apps built on `brace.core.App` (`brace.App` has
+    `app.health(...)`, which does the same at once)."""
+
+    def __init__(
+        self,
+        checks: Mapping[str, Check] | None = None,
+        *,
+        liveness: str | None = "/healthz",
+        readiness: str | None = "/readyz",
+        timeout: float = 5.0,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError("Health(): timeout must be positive")
+        self.checks = checks
+        self.liveness = liveness
+        self.readiness = readiness
+        self.timeout = timeout
+
+    def on_app_init(self, app: App) -> None:
+        install_health(
+            app,
+            self.checks,
+            liveness=self.liveness,
+            readiness=self.readiness,
+            timeout=self.timeout,
+        )

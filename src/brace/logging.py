@@ -20,11 +20,13 @@ from typing import IO, Any, Literal
 
 import msgspec
 
-from .core.app import request_id_of
+from .core.plugins import Plugin
+from .core.scope import ACCESS_LOGGED, request_id_of
 from .core.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
     "ACCESS_LOGGER",
+    "AccessLog",
     "AccessLogMiddleware",
     "JSONFormatter",
     "RequestIdFilter",
@@ -257,6 +259,15 @@ def with_access_log(app: ASGIApp) -> ASGIApp:
     return AccessLogMiddleware(app, access_log=enabled)
 
 
+class AccessLog(Plugin):
+    """The plugin that adds the access log layer outermost when the app's middleware stack is
+    built (`brace.App` installs it): a request id on every record and, when logging asks for
+    it, one line per request."""
+
+    def wrap_asgi(self, app: ASGIApp) -> ASGIApp:
+        return with_access_log(app)
+
+
 def _printable(path: str) -> str:
     # A decoded path can hold CR/LF and other controls: escaped, they cannot forge log lines.
     return path if path.isprintable() else path.encode("unicode_escape").decode("ascii")
@@ -271,11 +282,11 @@ class AccessLogMiddleware:
         self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or "brace.access_log" in scope:
+        if scope["type"] != "http" or ACCESS_LOGGED in scope:
             # Not a request, or a brace app mounted in another that already logs it.
             await self.app(scope, receive, send)
             return
-        scope["brace.access_log"] = True
+        scope[ACCESS_LOGGED] = True
         token = _current_scope.set(scope)
         if not self.access_log:
             try:

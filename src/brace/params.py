@@ -1,5 +1,5 @@
 """Compatibility path: `brace.params` is `brace.core.params` (see docs/architecture.md)."""
 
-from .core.params import Body, Cookie, Depends, File, Form, Header, Param, Path, Query
+from .core.markers import Body, Cookie, Depends, File, Form, Header, Param, Path, Query
 
 __all__ = ["Body", "Cookie", "Depends", "File", "Form", "Header", "Param", "Path", "Query"]

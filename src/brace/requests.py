@@ -1,10 +1,5 @@
-"""Compatibility path: `brace.requests` is `brace.core.requests` (see docs/architecture.md)."""
+"""Compatibility path: `brace.requests` is `brace.core.requests`."""
 
-from .core.requests import (
-    Request as Request,
-)
-from .core.requests import (
-    raw_header as raw_header,
-)
+from .core.requests import Request, raw_header
 
 __all__ = ["Request", "raw_header"]

@@ -1,25 +1,8 @@
-"""Compatibility path: `brace.routing` is `brace.core.routing` (see docs/architecture.md)."""
+"""Compatibility path: `brace.routing` is `brace.core.routing`."""
 
-from .core.matcher import RouteConflict as RouteConflict
-from .core.params.extract import HandlerError as HandlerError
-from .core.routing import (
-    Mount as Mount,
-)
-from .core.routing import (
-    PathParam as PathParam,
-)
-from .core.routing import (
-    Route as Route,
-)
-from .core.routing import (
-    RouteOptions as RouteOptions,
-)
-from .core.routing import (
-    Router as Router,
-)
-from .core.routing import (
-    parse_path as parse_path,
-)
+from .core.matcher import RouteConflict
+from .core.params.model import HandlerError
+from .core.routing import Mount, PathParam, Route, RouteOptions, Router, parse_path
 
 __all__ = [
     "HandlerError",

@@ -1,19 +1,5 @@
-"""Compatibility path: `brace.types` is `brace.core.types` (see docs/architecture.md)."""
+"""Compatibility path: `brace.types` is `brace.core.types`."""
 
-from .core.types import (
-    ASGIApp as ASGIApp,
-)
-from .core.types import (
-    Message as Message,
-)
-from .core.types import (
-    Receive as Receive,
-)
-from .core.types import (
-    Scope as Scope,
-)
-from .core.types import (
-    Send as Send,
-)
+from .core.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["ASGIApp", "Message", "Receive", "Scope", "Send"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from ..core.params.markers import Depends
+from ..core.markers import Depends
 from ._core import (
     Auth,
     Forbidden,

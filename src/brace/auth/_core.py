@@ -17,11 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from ..core.errors import HTTPError, wants_html
-from ..core.params.markers import Depends
+from ..core.markers import Depends
 from ..core.requests import Request
 from ..core.responses import RedirectResponse
+from ..core.scope import ScopeKey
 from ..db import DB
 from ..mail import ConsoleMailer, Mailer
+from ..openapi import declare_security
 from ._passwords import dummy_hash, verify_password
 from ._throttle import Throttle
 from .reset import PasswordResetTokens
@@ -45,6 +47,7 @@ __all__ = [
 SESSION_USER = "_auth_user_id"
 SESSION_HASH = "_auth_hash"
 _EXTENSION_KEY = "brace.auth"
+CURRENT_USER: ScopeKey[Any] = ScopeKey("brace.user", "the authenticated user, once looked up")
 _UNSET: Any = object()
 
 
@@ -206,18 +209,18 @@ async def login(request: Request, user: Any) -> None:
     session[SESSION_USER] = str(user.id)
     session[SESSION_HASH] = auth.session_hash(user)
     user.last_login = datetime.now(UTC)
-    request.scope["brace.user"] = user
+    request.scope[CURRENT_USER] = user
 
 
 async def logout(request: Request) -> None:
     """Forget the user and everything else in the session (the cookie is deleted)."""
     request.session.clear()
-    request.scope["brace.user"] = None
+    request.scope[CURRENT_USER] = None
 
 
 async def current_user(request: Request, session: DB) -> Any:
     """The logged-in user (bearer token or session), or None."""
-    cached = request.scope.get("brace.user", _UNSET)
+    cached = request.scope.get(CURRENT_USER, _UNSET)
     if cached is not _UNSET:
         return cached
     auth = Auth.of(request.app)
@@ -242,11 +245,11 @@ async def current_user(request: Request, session: DB) -> Any:
                 user = None  # the password changed since this session logged in
     if user is not None and not user.is_active:
         user = None
-    request.scope["brace.user"] = user
+    request.scope[CURRENT_USER] = user
     return user
 
 
-current_user.__brace_security__ = "optional"  # type: ignore[attr-defined]
+declare_security(current_user, "optional")
 
 
 async def require_user(user: Annotated[Any, Depends(current_user)]) -> Any:
@@ -256,7 +259,7 @@ async def require_user(user: Annotated[Any, Depends(current_user)]) -> Any:
     return user
 
 
-require_user.__brace_security__ = "required"  # type: ignore[attr-defined]
+declare_security(require_user, "required")
 
 
 def requires(*perms: str, staff: bool = False) -> Depends:
@@ -272,7 +275,7 @@ def requires(*perms: str, staff: bool = False) -> Depends:
         return user
 
     permitted.__qualname__ = f"requires({', '.join(map(repr, perms))})"
-    permitted.__brace_security__ = "permission"  # type: ignore[attr-defined]
+    declare_security(permitted, "permission")
     return Depends(permitted)
 
 

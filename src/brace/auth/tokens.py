@@ -20,11 +20,12 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..core.params.markers import Form
+from ..core.markers import Form
 from ..core.requests import Request
 from ..core.responses import JSONResponse
 from ..csrf import csrf_exempt
 from ..db import DB
+from ..openapi import add_security_scheme
 from ._core import Auth, authenticate
 
 if TYPE_CHECKING:
@@ -247,10 +248,11 @@ def enable_tokens(
         auth.token_authenticators.append(jwt_authenticator(auth, jwt))
     if opaque:
         auth.token_authenticators.append(opaque_authenticator(auth))
-    app.security_schemes[SCHEME_NAME] = {
-        "type": "oauth2",
-        "flows": {"password": {"tokenUrl": token_url, "scopes": {}}},
-    }
+    add_security_scheme(
+        app,
+        SCHEME_NAME,
+        {"type": "oauth2", "flows": {"password": {"tokenUrl": token_url, "scopes": {}}}},
+    )
 
     @app.post(token_url, name="brace_auth_token", tags=["auth"])
     @csrf_exempt  # credentials travel in the body, not in a cookie

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from .responses import HTMLResponse, Response, json_encoder
-from .types import Send
 
 __all__ = [
     "ClientDisconnect",
@@ -82,7 +81,7 @@ class ProblemResponse(Response):
         return json_encoder.encode(content)
 
 
-def _problem_document(error: HTTPError, instance: str | None = None) -> dict[str, Any]:
+def problem_document(error: HTTPError, instance: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"type": error.type, "title": error.title, "status": error.status_code}
     if error.detail:
         body["detail"] = error.detail
@@ -94,21 +93,7 @@ def _problem_document(error: HTTPError, instance: str | None = None) -> dict[str
 
 def problem(error: HTTPError, instance: str | None = None) -> ProblemResponse:
     """The machine-readable answer for API clients."""
-    return ProblemResponse(_problem_document(error, instance), error.status_code, error.headers)
-
-
-async def send_problem(send: Send, error: HTTPError) -> None:
-    """Send `problem(error)` without building a Response: the common 4xx answer of an API
-    (invalid input) should cost no more than a successful request."""
-    body = json_encoder.encode(_problem_document(error))
-    headers = [
-        (b"content-type", b"application/problem+json"),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    for key, value in error.headers.items():
-        headers.append((key.lower().encode("latin-1"), value.encode("latin-1")))
-    await send({"type": "http.response.start", "status": error.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    return ProblemResponse(problem_document(error, instance), error.status_code, error.headers)
 
 
 _PAGE = """<!doctype html>

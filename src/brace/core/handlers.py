@@ -13,49 +13,24 @@ import functools
 import inspect
 import typing
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
 from .params.dependencies import Dependant, Injector, Solver, compile_dependant
-from .params.extract import (
-    HandlerError,
-    ParamSpec,
-    _is_pydantic_model,
-    compile_params,
-    has_model,
-)
+from .params.extract import compile_params
+from .params.model import HandlerError, ParamSpec, has_model, is_pydantic_model, qualname
 from .requests import Request
-from .responses import Response, json_encoder
+from .responses import Response
 from .routing import Route
 from .schema_types import has_schema, wire_type
+from .scope import PATH_VALUES
+from .sending import ErrorHandler, encode_result, render, render_rules, send_response
 from .types import Receive, Scope, Send
 
 __all__ = ["HandlerError", "Operation", "Plan", "compile_operation", "render_rules"]
 
 Plan = Callable[[Scope, Receive, Send, Sequence[Any]], Awaitable[None]]
-
-_TEXT = (b"content-type", b"text/plain; charset=utf-8")
-_JSON = (b"content-type", b"application/json")
-_OCTET = (b"content-type", b"application/octet-stream")
-_PLAIN_SEND = Response.__call__
-
-render_rules = """\
-Response          -> sent as it is
-str               -> 200 text/plain; charset=utf-8
-bytes             -> 200 application/octet-stream
-None              -> 204 No Content
-anything else     -> 200 application/json (dict, list, msgspec.Struct, dataclass, ...)
-"""
-
-
-class ErrorHandler(Protocol):
-    async def __call__(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
-        """Turn an exception into a response (the app's exception handling)."""
-
-
-def _qualname(fn: Any) -> str:
-    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
 def is_async_callable(fn: Any) -> bool:
@@ -64,84 +39,6 @@ def is_async_callable(fn: Any) -> bool:
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
         getattr(fn, "__call__", None)  # noqa: B004 - async callable objects
     )
-
-
-async def send_body(
-    send: Send, status: int, content_type: tuple[bytes, bytes], body: bytes
-) -> None:
-    """Send a complete response in two messages, the fastest shape for ASGI servers."""
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [content_type, (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _send_no_content(send: Send) -> None:
-    await send({"type": "http.response.start", "status": 204, "headers": []})
-    # A fresh dict each time: middleware may rewrite the message it is handed.
-    await send({"type": "http.response.body", "body": b""})
-
-
-def _encode_other(result: Any, status: int) -> tuple[int, tuple[bytes, bytes] | None, bytes]:
-    """Status, content type and body for return values off the str/dict/list fast path."""
-    if result is None:
-        return 204, None, b""
-    if isinstance(result, (bytes, bytearray, memoryview)):
-        return status, _OCTET, bytes(result)
-    return status, _JSON, json_encoder.encode(result)  # TypeError for unknown types
-
-
-async def send_encoded(
-    send: Send, status: int, content_type: tuple[bytes, bytes] | None, body: bytes
-) -> None:
-    if content_type is None:
-        await _send_no_content(send)
-    else:
-        await send_body(send, status, content_type, body)
-
-
-async def send_response(
-    response: Response, scope: Scope, receive: Receive, send: Send, on_error: ErrorHandler
-) -> None:
-    """Send a Response object; an error before it started becomes an error response, one
-    after is reported through `on_error` with the response marked as started."""
-    started = False
-
-    async def tracking_send(message: Any) -> None:
-        nonlocal started
-        if message["type"] == "http.response.start":
-            started = True
-        await send(message)
-
-    try:
-        await response(scope, receive, tracking_send)
-    except Exception as exc:
-        if started:
-            scope["brace.response_started"] = True
-        await on_error(exc, scope, receive, send)
-
-
-async def render(
-    result: Any, status: int, scope: Scope, receive: Receive, send: Send, on_error: ErrorHandler
-) -> None:
-    """Send any handler return value following `render_rules` (used off the hot path)."""
-    if isinstance(result, Response):
-        await send_response(result, scope, receive, send, on_error)
-        return
-    content_type: tuple[bytes, bytes] | None
-    try:
-        if type(result) is str:
-            code, content_type, body = status, _TEXT, result.encode()
-        else:
-            code, content_type, body = _encode_other(result, status)
-    except Exception as exc:
-        await on_error(exc, scope, receive, send)
-        return
-    await send_encoded(send, code, content_type, body)
 
 
 def _app_scoped(dependant: Dependant, found: list[Dependant]) -> list[Dependant]:
@@ -168,7 +65,7 @@ def response_filter(declared: Any, where: str) -> Callable[[Any], Any] | None:
         declared = wire_type(declared)  # ORM models and the like: their declared wire type
     if declared is None or not has_model(declared):
         return None  # dict[str, int], list[str]...: nothing undeclared can hide in those
-    if _is_pydantic_model(declared):
+    if is_pydantic_model(declared):
         model = declared
 
         def to_model(result: Any) -> Any:
@@ -207,7 +104,9 @@ class Operation:
     plan: Plan
     params: list[ParamSpec]
     response_type: Any
-    security: str | None = None  # "required" / "optional": a dependency authenticates
+    dependencies: tuple[Callable[..., Any], ...] = ()
+    """Every dependency function the route resolves, outermost first (what documents and
+    plugins read: OpenAPI derives an operation's security from them)."""
 
 
 def _tree_params(dependant: Dependant, seen: set[tuple[str, str]], out: list[ParamSpec]) -> None:
@@ -224,19 +123,19 @@ def _tree_params(dependant: Dependant, seen: set[tuple[str, str]], out: list[Par
 def compile_operation(route: Route, on_error: ErrorHandler, injector: Injector) -> Operation:
     """Compile a route once: the plan that serves it and what documents it."""
     declared = _declared_response(route)
-    plan, params, security = _compile_plan(route, on_error, injector, declared)
-    plan.__qualname__ = f"plan[{_qualname(route.endpoint)}]"
-    return Operation(route, plan, params, declared, security)
+    plan, params, dependencies = _compile_plan(route, on_error, injector, declared)
+    plan.__qualname__ = f"plan[{qualname(route.endpoint)}]"
+    return Operation(route, plan, params, declared, dependencies)
 
 
 def _compile_plan(
     route: Route, on_error: ErrorHandler, injector: Injector, declared: Any
-) -> tuple[Plan, list[ParamSpec], str | None]:
+) -> tuple[Plan, list[ParamSpec], tuple[Callable[..., Any], ...]]:
     """Prepare everything about calling `route.endpoint` that does not depend on the request."""
     fn = route.endpoint
     status = route.status_code or 200
     specs, build, build_async = compile_params(route, fn)
-    where = f"handler {_qualname(fn)} for {route.path!r}"
+    where = f"handler {qualname(fn)} for {route.path!r}"
     shape = response_filter(declared, where)
 
     call: Callable[..., Awaitable[Any]]
@@ -264,37 +163,18 @@ def _compile_plan(
                 result = await call(**(await build_async(scope, receive, values)))
             else:
                 result = await call()
-            kind = type(result)
-            headers: list[tuple[bytes, bytes]] | None
-            if kind is str:
-                code, body = status, result.encode()
-                headers = [_TEXT, (b"content-length", str(len(body)).encode())]
-            elif kind is dict or kind is list:
-                code, body = status, json_encoder.encode(result)
-                headers = [_JSON, (b"content-length", str(len(body)).encode())]
-            elif isinstance(result, Response):
-                if kind.__call__ is not _PLAIN_SEND:  # streams and files send themselves
-                    await send_response(result, scope, receive, send, on_error)
-                    return
-                # A body held in memory is sent here, like a dict, with its own headers.
-                code, body, headers = result.status_code, result.body, result._final_headers(scope)
-            else:
-                code, content_type, body = _encode_other(result, status)
-                headers = (
-                    None
-                    if content_type is None
-                    else [content_type, (b"content-length", str(len(body)).encode())]
-                )
+            encoded = encode_result(result, status, scope)
         except Exception as exc:
             await on_error(exc, scope, receive, send)
             return
-        if headers is None:
-            await _send_no_content(send)
+        if encoded is None:  # streams and files send themselves
+            await send_response(result, scope, receive, send, on_error)
             return
-        await send({"type": "http.response.start", "status": code, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        # The two ASGI messages inline, as send_complete() sends them: one frame less.
+        await send({"type": "http.response.start", "status": encoded[0], "headers": encoded[1]})
+        await send({"type": "http.response.body", "body": encoded[2]})
 
-    return plan, [s for s in specs if s.source != "request"], None
+    return plan, [s for s in specs if s.source != "request"], ()
 
 
 def _shaped(fn: Callable[..., Any], shape: Callable[[Any], Any]) -> Callable[..., Awaitable[Any]]:
@@ -318,11 +198,11 @@ def _plan_with_dependencies(
     status: int,
     on_error: ErrorHandler,
     injector: Injector,
-) -> tuple[Plan, list[ParamSpec], str | None]:
+) -> tuple[Plan, list[ParamSpec], tuple[Callable[..., Any], ...]]:
     """The plan for handlers with dependencies: resolve the tree, call, send, then close
     generator dependencies (with the handler's exception, if it failed)."""
     path_params = {p.name: p for p in route.params}
-    where = f"handler {_qualname(route.endpoint)} for {route.path!r}"
+    where = f"handler {qualname(route.endpoint)} for {route.path!r}"
     dependant = compile_dependant(
         route.endpoint, path_params, route.path, route.dependencies, where=where
     )
@@ -331,7 +211,7 @@ def _plan_with_dependencies(
 
     async def plan(scope: Scope, receive: Receive, send: Send, values: Sequence[Any]) -> None:
         if param_names:
-            scope["brace.path_values"] = (param_names, values)
+            scope[PATH_VALUES] = (param_names, values)
         solver = Solver(Request(scope, receive), values, injector, path_params, route.path)
         try:
             kwargs = await solver.arguments(dependant)
@@ -351,31 +231,23 @@ def _plan_with_dependencies(
     params: list[ParamSpec] = []
     _tree_params(dependant, set(), params)
     _record_functions(dependant, route, injector.functions)
-    return plan, params, _security(dependant)
+    return plan, params, _dependency_functions(dependant)
 
 
-def _security(dependant: Dependant) -> str | None:
-    """What OpenAPI shows as the operation's security, from its dependencies'
-    `__brace_security__`: "permission" when one checks permissions (401 or 403),
-    "required" when one demands credentials (401), "optional" when one only reads them,
-    else None."""
-    found: set[str] = set()
+def _dependency_functions(dependant: Dependant) -> tuple[Callable[..., Any], ...]:
+    found: list[Callable[..., Any]] = []
 
     def walk(node: Dependant) -> None:
-        marker = getattr(node.fn, "__brace_security__", None)
-        if marker:
-            found.add(marker)
         for _, _, sub in node.subs:
+            if sub.fn not in found:
+                found.append(sub.fn)
             walk(sub)
 
     walk(dependant)
-    for level in ("permission", "required", "optional"):
-        if level in found:
-            return level
-    return None
+    return tuple(found)
 
 
 def _record_functions(dependant: Dependant, route: Route, found: dict[Any, str]) -> None:
     for _, _marker, sub in dependant.subs:
-        found.setdefault(sub.fn, f"dependency {_qualname(sub.fn)} of {route.describe()}")
+        found.setdefault(sub.fn, f"dependency {qualname(sub.fn)} of {route.describe()}")
         _record_functions(sub, route, found)

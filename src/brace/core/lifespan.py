@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import traceback
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .routing import Mount, Router
-from .types import ASGIApp, Message
+from .types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["LifespanError", "run_lifespans"]
+if TYPE_CHECKING:
+    from .app import App
+
+__all__ = ["LifespanError", "run_lifespans", "serve_lifespan"]
 
 logger = logging.getLogger("brace")
 
@@ -96,3 +100,47 @@ async def run_lifespans(
         for mount in mounts:
             await stack.enter_async_context(mounted_lifespan(mount))
         yield state
+
+
+async def serve_lifespan(app: App, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer the server's lifespan protocol: build the app, start everything, wait for
+    shutdown, stop everything; a failure is reported to the server with its traceback."""
+    started = False
+    message = await receive()
+    if message["type"] != "lifespan.startup":  # pragma: no cover - server bug
+        return
+    detector = app.blocking_detector
+    try:
+        app.compile()
+        if detector is not None:
+            detector.start()
+        async with run_lifespans(app, app._routers, app._all_mounts) as state:
+            for key, value in state.items():
+                setattr(app.state, key, value)
+            if isinstance(scope.get("state"), dict):
+                scope["state"].update(state)
+            try:
+                # App-scoped dependencies start after the hooks (they may need app.state)
+                # and stop before them.
+                await app._injector.start()
+                await app.periodic.start()
+                app.shutting_down = False
+                await send({"type": "lifespan.startup.complete"})
+                started = True
+                await receive()  # lifespan.shutdown
+                app.shutting_down = True
+            finally:
+                await app.periodic.stop()
+                await app._injector.stop()
+    except BaseException as exc:
+        text = "".join(traceback.format_exception(exc))
+        phase = "shutdown" if started else "startup"
+        logger.error("Application %s failed:\n%s", phase, text)
+        await send({"type": f"lifespan.{phase}.failed", "message": text})
+        if not isinstance(exc, Exception):
+            raise
+        return
+    finally:
+        if detector is not None:
+            detector.stop()
+    await send({"type": "lifespan.shutdown.complete"})

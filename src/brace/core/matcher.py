@@ -7,12 +7,12 @@ path segments, not with the number of routes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from .converters import NO_MATCH, Converter
 from .routing import Route, Segment
 
-__all__ = ["Endpoint", "Matcher", "RouteConflict"]
+__all__ = ["NOT_FOUND", "Endpoint", "Match", "Matcher", "RouteConflict"]
 
 EMPTY: tuple[Any, ...] = ()
 
@@ -21,14 +21,39 @@ class RouteConflict(ValueError):
     """Two routes would answer the same request; raised at start-up, naming both."""
 
 
+class Match(NamedTuple):
+    """What `Matcher.find` found: the target and path values on a full match; only the
+    endpoint when the path matched but not the method (405); nothing at all for a 404."""
+
+    target: Any
+    values: Sequence[Any]
+    endpoint: Endpoint | None
+
+
+NOT_FOUND = Match(None, EMPTY, None)
+
+
 class Endpoint:
     """Everything served at one path shape: the method → target table and the routes."""
 
-    __slots__ = ("methods", "routes")
+    __slots__ = ("_wrong_method", "matches", "methods", "routes")
 
     def __init__(self) -> None:
         self.methods: dict[str, Any] = {}
         self.routes: dict[str, Route] = {}
+        self.matches: dict[str, Match] = {}  # static paths: the result, made once
+        self._wrong_method = Match(None, EMPTY, self)
+
+    def route_for(self, method: str) -> Route:
+        """The route answering `method` (automatic HEAD and OPTIONS: the route they stand in
+        for)."""
+        route = self.routes.get(method) or self.routes.get("GET")
+        return route if route is not None else next(iter(self.routes.values()))
+
+    def add_automatic(self, method: str, target: Any) -> None:
+        """A target brace adds itself (HEAD for a GET, OPTIONS), with no route of its own."""
+        self.methods[method] = target
+        self.matches[method] = Match(target, EMPTY, self)
 
     def add(self, route: Route, target: Any, methods: Sequence[str]) -> None:
         for method in methods:
@@ -40,6 +65,7 @@ class Endpoint:
                 )
             self.routes[method] = route
             self.methods[method] = target
+            self.matches[method] = Match(target, EMPTY, self)
 
     @property
     def allow(self) -> list[str]:
@@ -99,22 +125,21 @@ class Matcher:
     def add(self, route: Route, target: Any, methods: Sequence[str]) -> None:
         self.endpoint_for(route.segments).add(route, target, methods)
 
-    def find(self, method: str, path: str) -> tuple[Any, Sequence[Any]] | Endpoint | None:
-        """`(target, values)` on a full match; the `Endpoint` when only the method is wrong
-        (405); None when nothing matches the path (404)."""
+    def find(self, method: str, path: str) -> Match:
+        """The target and path values for `method` and `path`; see `Match`."""
         endpoint = self.static.get(path)
         if endpoint is not None:
-            target = endpoint.methods.get(method)
-            if target is not None:
-                return target, EMPTY
+            found = endpoint.matches.get(method)
+            if found is not None:
+                return found  # made at start-up: a static route allocates nothing
         if not self._has_dynamic or path[:1] != "/":
-            return endpoint
+            return NOT_FOUND if endpoint is None else endpoint._wrong_method
         values: list[Any] = []
         partial: list[Endpoint] = [endpoint] if endpoint is not None else []
-        found = _search(self._root, path[1:].split("/"), 0, method, values, partial)
-        if found is not None:
-            return found, values
-        return partial[0] if partial else None
+        served = _search(self._root, path[1:].split("/"), 0, method, values, partial)
+        if served is not None:
+            return tuple.__new__(Match, (served.methods[method], values, served))
+        return partial[0]._wrong_method if partial else NOT_FOUND
 
     def iter_endpoints(self) -> list[Endpoint]:
         out = list(self.static.values())
@@ -137,15 +162,16 @@ def _search(
     method: str,
     values: list[Any],
     partial: list[Endpoint],
-) -> Any:
+) -> Endpoint | None:
+    """The endpoint serving `method` at `parts[index:]`, filling `values` on the way."""
     if index == len(parts):
         endpoint = node.endpoint
         if endpoint is None:
             return None
-        target = endpoint.methods.get(method)
-        if target is None:
+        if method not in endpoint.methods:
             partial.append(endpoint)
-        return target
+            return None
+        return endpoint
     part = parts[index]
     child = node.static.get(part)
     if child is not None:
@@ -163,10 +189,9 @@ def _search(
         values.pop()
     if node.catch_all is not None:
         endpoint = node.catch_all[1]
-        target = endpoint.methods.get(method)
-        if target is None:
+        if method not in endpoint.methods:
             partial.append(endpoint)
             return None
         values.append("/".join(parts[index:]))
-        return target
+        return endpoint
     return None

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from .datastructures import URL, FormData, Headers, QueryParams, State
+from .connection import HTTPConnection, raw_header
+from .datastructures import FormData
 from .errors import ClientDisconnect, HTTPError
+from .forms import DEFAULT_LIMITS, FormLimits, parse_form
+from .scope import BODY, FORM
 from .types import Message, Receive, Scope
 
 if TYPE_CHECKING:
-    from .app import App
-    from .formparser import FormLimits
+    pass
 
 __all__ = ["Request", "raw_header"]
 
@@ -30,143 +31,21 @@ _json_decoder = msgspec.json.Decoder()
 _STREAMED: Any = object()  # marks a body read chunk by chunk: nothing to replay
 
 
-def raw_header(scope: Scope, name: bytes) -> bytes | None:
-    """The first value of a header, straight from the ASGI list (for the hot path)."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return value  # type: ignore[no-any-return]
-    return None
+class Request(HTTPConnection):
+    """What the client sent over HTTP: the connection's details plus the body, read once."""
 
-
-class Request:
-    """What the client sent, built from the ASGI scope on demand."""
-
-    __slots__ = (
-        "_body",
-        "_cookies",
-        "_headers",
-        "_json",
-        "_query",
-        "_receive",
-        "_stream_consumed",
-        "_url",
-        "scope",
-    )
+    __slots__ = ("_body", "_json", "_receive", "_stream_consumed")
 
     def __init__(self, scope: Scope, receive: Receive = _empty_receive) -> None:
-        self.scope = scope
+        super().__init__(scope)
         self._receive = receive
-        self._headers: Headers | None = None
-        self._query: QueryParams | None = None
-        self._cookies: dict[str, str] | None = None
-        self._url: URL | None = None
         self._body: bytes | None = None
         self._json: Any = msgspec.UNSET
         self._stream_consumed = False
 
-    # -- what was asked for -------------------------------------------------------------
-
     @property
     def method(self) -> str:
         return str(self.scope["method"])
-
-    @property
-    def path(self) -> str:
-        return str(self.scope["path"])
-
-    @property
-    def url(self) -> URL:
-        if self._url is None:
-            self._url = URL.from_scope(self.scope)
-        return self._url
-
-    @property
-    def base_url(self) -> URL:
-        """Scheme, host and the root path the app is mounted at, ending in "/"."""
-        url = self.url
-        root = self.scope.get("root_path", "")
-        return URL(f"{url.scheme}://{url.netloc}{root}/")
-
-    @property
-    def headers(self) -> Headers:
-        if self._headers is None:
-            self._headers = Headers(raw=self.scope["headers"])
-        return self._headers
-
-    @property
-    def query_params(self) -> QueryParams:
-        """Query string parameters; invalid UTF-8 answers 400 rather than guessing."""
-        if self._query is None:
-            try:
-                self._query = QueryParams(self.scope.get("query_string", b""))
-            except (UnicodeDecodeError, ValueError):
-                raise HTTPError(400, "The query string is not valid UTF-8.") from None
-        return self._query
-
-    @property
-    def path_params(self) -> dict[str, Any]:
-        """The route's path parameters, converted; built on first use."""
-        params: dict[str, Any] | None = self.scope.get("path_params")
-        if params is None:
-            # The handler plan leaves (names, values) behind: a dict only when someone asks.
-            names, values = self.scope.get("brace.path_values", ((), ()))
-            params = self.scope["path_params"] = dict(zip(names, values, strict=True))
-        return params
-
-    @property
-    def cookies(self) -> dict[str, str]:
-        """Cookies sent by the client; a malformed cookie is skipped, never an error."""
-        if self._cookies is None:
-            cookies: dict[str, str] = {}
-            for header in self.headers.getall("cookie"):
-                for chunk in header.split(";"):
-                    name, sep, value = chunk.partition("=")
-                    name = name.strip()
-                    if not sep or not name:
-                        continue
-                    value = value.strip()
-                    if len(value) >= 2 and value[0] == value[-1] == '"':
-                        try:
-                            parsed: SimpleCookie = SimpleCookie()
-                            parsed.load(f"{name}={value}")
-                            value = parsed[name].value
-                        except (CookieError, KeyError):
-                            continue
-                    cookies[name] = value
-            self._cookies = cookies
-        return self._cookies
-
-    @property
-    def client(self) -> tuple[str, int] | None:
-        """(host, port) of the peer as the server saw it (a proxy's, behind one)."""
-        client = self.scope.get("client")
-        return (client[0], client[1]) if client else None
-
-    @property
-    def state(self) -> State:
-        """Per-request attribute bag shared by middleware, dependencies and the handler."""
-        values = self.scope.setdefault("brace.state", {})
-        return State(values)
-
-    @property
-    def session(self) -> dict[str, Any]:
-        """The session (`brace.sessions.SessionMiddleware` must be installed)."""
-        try:
-            return self.scope["session"]  # type: ignore[no-any-return]
-        except KeyError:
-            raise RuntimeError(
-                "request.session needs brace.sessions.SessionMiddleware: "
-                "app.add_middleware(SessionMiddleware, secret_key=...)"
-            ) from None
-
-    @property
-    def app(self) -> App:
-        return self.scope["app"]  # type: ignore[no-any-return]
-
-    def url_for(self, name: Any, /, **params: Any) -> str:
-        """Path to a named route (or handler function), including the mount root path."""
-        root: str = self.scope.get("root_path", "")
-        return root + self.app.url_for(name, **params)
 
     # -- body ---------------------------------------------------------------------------
 
@@ -185,7 +64,7 @@ class Request:
         if self._stream_consumed:
             raise RuntimeError("the request body was already consumed")
         self._stream_consumed = True
-        self.scope["brace.body"] = _STREAMED
+        self.scope[BODY] = _STREAMED
         while True:
             message = await self._receive()
             kind = message["type"]
@@ -230,7 +109,7 @@ class Request:
                 if not message.get("more_body", False):
                     # Most bodies arrive in one message: keep it as it is, no join.
                     body = self._body = b"".join((*chunks, chunk)) if chunks else chunk
-                    self.scope["brace.body"] = body
+                    self.scope[BODY] = body
                     return body
                 chunks.append(chunk)
             elif kind == "http.disconnect":
@@ -256,7 +135,7 @@ class Request:
 
     def _cached_body(self) -> bytes | None:
         """The body another Request object of this request already read, if any."""
-        cached: bytes | None = self.scope.get("brace.body")
+        cached: bytes | None = self.scope.get(BODY)
         if cached is _STREAMED:
             raise RuntimeError("the request body was already consumed as a stream")
         return cached
@@ -267,15 +146,13 @@ class Request:
         Uploaded files are closed after the response is sent. `limits` overrides the app's
         `form_limits` for this call; broken rules answer 400 or 413, a non-form body 415.
         """
-        cached: FormData | None = self.scope.get("brace.form")
+        cached: FormData | None = self.scope.get(FORM)
         if cached is not None:
             return cached
-        from .formparser import DEFAULT_LIMITS, parse_form
-
         if limits is None:
             limits = getattr(self.scope.get("app"), "form_limits", DEFAULT_LIMITS)
         form = await parse_form(self, limits)
-        self.scope["brace.form"] = form
+        self.scope[FORM] = form
         return form
 
     async def is_disconnected(self) -> bool:

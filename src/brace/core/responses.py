@@ -8,7 +8,7 @@ from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from datetime import datetime
 from email.utils import format_datetime
 from http.cookies import SimpleCookie
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import msgspec
 
@@ -16,11 +16,7 @@ from .datastructures import MutableHeaders
 from .schema_types import schema_of
 from .types import Receive, Scope, Send
 
-if TYPE_CHECKING:
-    from .file_response import FileResponse as FileResponse
-
 __all__ = [
-    "FileResponse",
     "HTMLResponse",
     "JSONResponse",
     "PlainTextResponse",
@@ -55,6 +51,15 @@ def _content_type(media_type: str, charset: str) -> bytes:
     if media_type.startswith("text/") and "charset=" not in media_type:
         media_type = f"{media_type}; charset={charset}"
     return media_type.encode("latin-1")
+
+
+async def send_complete(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
+    """Send a response held in memory: the start message, then the whole body."""
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    # A fresh dict each time: middleware may rewrite the message it is handed.
+    await send({"type": "http.response.body", "body": body})
 
 
 def _debug_of(scope: Scope) -> bool:
@@ -223,14 +228,7 @@ class Response:
         return [*self.raw_headers, *self._cookie_headers(_debug_of(scope))]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": self.status_code,
-                "headers": self._final_headers(scope),
-            }
-        )
-        await send({"type": "http.response.body", "body": self.body})
+        await send_complete(send, self.status_code, self._final_headers(scope), self.body)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.status_code}>"
@@ -362,12 +360,3 @@ async def _wait_for_disconnect(receive: Receive) -> None:
         message = await receive()
         if message["type"] == "http.disconnect":
             return
-
-
-def __getattr__(name: str) -> Any:
-    # FileResponse lives in its own module, which imports this one: resolve it lazily.
-    if name == "FileResponse":
-        from .file_response import FileResponse
-
-        return FileResponse
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

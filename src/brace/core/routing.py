@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -10,7 +11,7 @@ from typing import Any, TypedDict, TypeVar, Unpack
 from urllib.parse import urlencode
 
 from .converters import CONVERTERS, NO_MATCH, Converter
-from .params.markers import Depends
+from .markers import Depends
 from .types import ASGIApp
 
 __all__ = ["Mount", "PathParam", "Route", "RouteOptions", "Router", "parse_path"]
@@ -129,6 +130,21 @@ class RouteOptions(TypedDict, total=False):
     responses: Mapping[int, Any] | None
     """Statuses to document: {404: "No such pet"} or {409: {"description": ..., "model": T}}."""
     dependencies: Sequence[Depends]
+    opts: Mapping[str, Any]
+    """Metadata for plugins (`{"csrf_exempt": True}`); a router's opts apply to its routes."""
+
+
+def check_options(options: Mapping[str, Any], allowed: type, where: str) -> None:
+    """Refuse an option that does not exist, naming the closest one that does: a typo such
+    as `status=201` would otherwise be silently ignored."""
+    valid = allowed.__annotations__
+    for key in options:
+        if key not in valid:
+            close = difflib.get_close_matches(key, valid, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise TypeError(
+                f"{where}: unknown option {key!r}{hint} (valid options: {', '.join(sorted(valid))})"
+            )
 
 
 class Route:
@@ -142,6 +158,7 @@ class Route:
         methods: Iterable[str] | None = None,
         **options: Unpack[RouteOptions],
     ) -> None:
+        check_options(options, RouteOptions, f"route {path!r}")
         self.path = path
         self.endpoint = endpoint
         self.segments = parse_path(path, _describe(endpoint))
@@ -160,6 +177,8 @@ class Route:
         self.response_model = options.get("response_model")
         self.responses = dict(options.get("responses") or {})
         self.dependencies = tuple(options.get("dependencies", ()))
+        self.opts: dict[str, Any] = dict(options.get("opts") or {})
+        """What the route declares for plugins; plugins may read and add keys."""
 
     def options(self) -> RouteOptions:
         """This route's options, to declare a copy of it."""
@@ -174,6 +193,7 @@ class Route:
             response_model=self.response_model,
             responses=self.responses,
             dependencies=self.dependencies,
+            opts=self.opts,
         )
 
     @property
@@ -226,6 +246,7 @@ class Route:
         name_prefix: str,
         tags: Sequence[str],
         dependencies: Sequence[Depends] = (),
+        opts: Mapping[str, Any] | None = None,
     ) -> Route:
         """A copy of this route as seen from an enclosing router."""
         if not prefix + self.path:
@@ -237,6 +258,7 @@ class Route:
         options["name"] = f"{name_prefix}{self.name}"
         options["tags"] = (*tags, *(t for t in self.tags if t not in tags))
         options["dependencies"] = (*dependencies, *self.dependencies)
+        options["opts"] = {**(opts or {}), **self.opts}
         return Route(prefix + self.path, self.endpoint, methods=self.methods, **options)
 
     def __repr__(self) -> str:
@@ -259,6 +281,8 @@ class WebSocketOptions(TypedDict, total=False):
     description: str | None
     tags: Sequence[str]
     include_in_schema: bool
+    opts: Mapping[str, Any]
+    """Metadata for plugins, as on HTTP routes."""
 
 
 class WebSocketRoute(Route):
@@ -267,9 +291,11 @@ class WebSocketRoute(Route):
     def __init__(
         self, path: str, endpoint: Callable[..., Any], **options: Unpack[WebSocketOptions]
     ) -> None:
+        check_options(options, WebSocketOptions, f"websocket {path!r}")
         super().__init__(
             path,
             endpoint,
+            opts=options.get("opts") or {},
             name=options.get("name"),
             dependencies=options.get("dependencies", ()),
             summary=options.get("summary"),
@@ -298,6 +324,7 @@ class WebSocketRoute(Route):
             description=self.description,
             tags=self.tags,
             include_in_schema=self.include_in_schema,
+            opts=self.opts,
         )
 
     def with_prefix(
@@ -306,8 +333,10 @@ class WebSocketRoute(Route):
         name_prefix: str,
         tags: Sequence[str],
         dependencies: Sequence[Depends] = (),
+        opts: Mapping[str, Any] | None = None,
     ) -> WebSocketRoute:
         options = self.ws_options()
+        options["opts"] = {**(opts or {}), **self.opts}
         options["name"] = f"{name_prefix}{self.name}"
         options["tags"] = (*tags, *(t for t in self.tags if t not in tags))
         options["dependencies"] = (*dependencies, *self.dependencies)
@@ -353,11 +382,14 @@ class Router:
         name: str | None = None,
         lifespan: Lifespan | None = None,
         dependencies: Sequence[Depends] = (),
+        opts: Mapping[str, Any] | None = None,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError(f"router prefix {prefix!r} must start with '/' and not end with '/'")
         self.prefix = prefix
         self.dependencies = tuple(dependencies)
+        self.opts: dict[str, Any] = dict(opts or {})
+        """Plugin metadata every route of this router carries (a route's own wins)."""
         self.tags = tuple(tags)
         self.name = name
         self.lifespan = lifespan
@@ -476,6 +508,7 @@ class Router:
         *,
         freeze: bool = True,
         dependencies: Sequence[Depends] = (),
+        opts: Mapping[str, Any] | None = None,
     ) -> tuple[list[Route], list[Mount], list[Router]]:
         """Every route and mount with full paths, and the routers in lifespan order.
 
@@ -486,13 +519,19 @@ class Router:
         prefix = prefix + self.prefix
         tags = (*tags, *(t for t in self.tags if t not in tags))
         dependencies = (*dependencies, *self.dependencies)
-        routes = [r.with_prefix(prefix, name_prefix, tags, dependencies) for r in self.routes]
+        opts = {**(opts or {}), **self.opts}
+        routes = [r.with_prefix(prefix, name_prefix, tags, dependencies, opts) for r in self.routes]
         mounts = [m.with_prefix(prefix, name_prefix) for m in self.mounts]
         routers: list[Router] = [self]
         for child, extra in self.children:
             child_names = f"{name_prefix}{child.name}." if child.name else name_prefix
             r, m, rs = child.flatten(
-                prefix + extra, child_names, tags, freeze=freeze, dependencies=dependencies
+                prefix + extra,
+                child_names,
+                tags,
+                freeze=freeze,
+                dependencies=dependencies,
+                opts=opts,
             )
             routes += r
             mounts += m

@@ -11,8 +11,9 @@ from typing import Any
 
 from .errors import HTTPError, problem
 from .params.dependencies import Dependant, Injector, Solver, compile_dependant
-from .params.extract import HandlerError, _qualname
+from .params.model import HandlerError, qualname
 from .routing import WebSocketRoute
+from .scope import PATH_VALUES
 from .types import Receive, Scope, Send
 from .websockets import WebSocket, WebSocketClose, WebSocketDisconnect, WebSocketState
 
@@ -34,7 +35,7 @@ def _check_no_body(dependant: Dependant, where: str) -> None:
 def compile_websocket(route: WebSocketRoute, injector: Injector) -> Any:
     """The plan serving `route`: `async plan(scope, receive, send, path_values)`."""
     fn = route.endpoint
-    where = f"websocket handler {_qualname(fn)} for {route.path!r}"
+    where = f"websocket handler {qualname(fn)} for {route.path!r}"
     if not inspect.iscoroutinefunction(fn):
         raise HandlerError(f"{where}: WebSocket handlers must be `async def`")
     path_params = {p.name: p for p in route.params}
@@ -49,7 +50,7 @@ def compile_websocket(route: WebSocketRoute, injector: Injector) -> Any:
 
     async def plan(scope: Scope, receive: Receive, send: Send, values: Sequence[Any]) -> None:
         if param_names:
-            scope["brace.path_values"] = (param_names, values)
+            scope[PATH_VALUES] = (param_names, values)
         ws = WebSocket(scope, receive, send, **options)  # type: ignore[arg-type]
         solver = Solver(ws, values, injector, path_params, route.path)
         failure: BaseException | None = None
@@ -77,7 +78,7 @@ def compile_websocket(route: WebSocketRoute, injector: Injector) -> Any:
         if ws.client_state is WebSocketState.CONNECTED:
             await _close_quietly(ws, 1000, "")  # the handler returned: the conversation ends
 
-    plan.__qualname__ = f"websocket_plan[{_qualname(fn)}]"
+    plan.__qualname__ = f"websocket_plan[{qualname(fn)}]"
     return plan
 
 

@@ -19,12 +19,11 @@ import logging
 import types
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import msgspec
 
-from ..channels import Subscription
-from .requests import Request
+from .connection import HTTPConnection
 from .responses import json_encoder
 from .types import Message, Receive, Scope, Send
 
@@ -87,11 +86,11 @@ async def race(*awaitables: Awaitable[Any]) -> None:
 _CONNECTED = WebSocketState.CONNECTED
 
 
-class WebSocket(Request):
-    """One WebSocket connection: the handshake's URL, headers, cookies and session (like a
-    Request), plus sending and receiving messages."""
+class WebSocket(HTTPConnection):
+    """One WebSocket connection: the handshake's URL, headers, cookies and session (what
+    every connection has), plus sending and receiving messages; no HTTP body."""
 
-    __slots__ = ("_send", "client_state", "max_message_size", "on_invalid", "receives")
+    __slots__ = ("_receive", "_send", "client_state", "max_message_size", "on_invalid", "receives")
 
     def __init__(
         self,
@@ -103,7 +102,8 @@ class WebSocket(Request):
         receives: Any = None,
         on_invalid: Literal["error", "close"] = "error",
     ) -> None:
-        super().__init__(scope, receive)
+        super().__init__(scope)
+        self._receive = receive
         self._send = send
         self.client_state = WebSocketState.CONNECTING
         self.max_message_size = max_message_size
@@ -205,7 +205,7 @@ class WebSocket(Request):
         disconnects. An invalid one is answered with an error frame
         (`{"type": "error", "errors": [...]}`) and skipped, or closes the connection with 1007
         when the route says `on_invalid="close"`."""
-        from .params.extract import body_errors, error_item
+        from .params.validation import body_errors, error_item
 
         target = type if type is not None else self.receives
         decoder = msgspec.json.Decoder(target, strict=False) if target is not None else _decoder
@@ -253,7 +253,7 @@ class WebSocket(Request):
         for text in texts:
             await self.send_text(text)
 
-    def relaying(self, subscription: Subscription) -> _Relay:
+    def relaying(self, subscription: Relayable) -> _Relay:
         """`async with ws.relaying(subscription):` every message of a channel subscription goes
         to this client while the block runs, sent straight from `publish()` without a task of
         its own, so the block can simply read from the client:
@@ -267,7 +267,7 @@ class WebSocket(Request):
     async def relay(self, source: AsyncIterable[Any]) -> None:
         """Send every item of `source` as JSON until it ends or the client goes away. A
         channel subscription is relayed the way `relaying()` does it."""
-        if isinstance(source, Subscription):
+        if isinstance(source, Relayable):
             async with self.relaying(source) as relay:
                 await relay.wait_closed()
             return
@@ -285,6 +285,25 @@ class WebSocket(Request):
 
     def __repr__(self) -> str:
         return f"<WebSocket {self.scope.get('path')} {self.client_state.value}>"
+
+
+class RelaySink(Protocol):
+    """What a relay source pushes encoded messages into (a WebSocket's relay)."""
+
+    def push(self, text: str) -> None: ...
+
+
+@runtime_checkable
+class Relayable(Protocol):
+    """A message source a WebSocket can relay from inside the publisher (brace.channels'
+    `Subscription` is one): it hands each message to the attached sink as it arrives."""
+
+    max_pending: int
+    dropped: int
+
+    def attach_relay(self, sink: RelaySink | None) -> list[Any]:
+        """Send what arrives from now on to `sink` (None: detach); returns what was waiting."""
+        ...
 
 
 class _Relay:
@@ -308,7 +327,7 @@ class _Relay:
         "error",
     )
 
-    def __init__(self, ws: WebSocket, subscription: Subscription) -> None:
+    def __init__(self, ws: WebSocket, subscription: Relayable) -> None:
         self._ws = ws
         self._subscription = subscription
         # Made only when needed: an idle relay should be small (thousands are held at once).
@@ -324,12 +343,12 @@ class _Relay:
         if self._ws.client_state is not _CONNECTED:
             raise RuntimeError("accept() the WebSocket before relaying to it")
         self._open = True
-        for message in self._subscription._attach(self):  # what arrived before the block
+        for message in self._subscription.attach_relay(self):  # what arrived before the block
             self.push(json_encoder.encode(message).decode())
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self._subscription._attach(None)
+        self._subscription.attach_relay(None)
         self._end(None)
         task = self._task
         if task is not None:

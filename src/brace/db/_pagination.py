@@ -16,7 +16,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..core.errors import HTTPError
-from ..core.params.markers import Depends, Query
+from ..core.markers import Depends, Query
 from ..core.requests import Request
 from ..core.responses import Response
 

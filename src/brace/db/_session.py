@@ -11,7 +11,7 @@ from typing import Annotated
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..core.params.markers import Depends
+from ..core.markers import Depends
 from ..core.requests import Request
 from ._database import Database
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..core.params.markers import Depends
+from ..core.markers import Depends
 from ._session import request_session
 
 __all__ = ["SyncDB", "SyncSession"]

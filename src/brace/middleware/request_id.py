@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import uuid
 
+from ..core.scope import REQUEST_ID
 from ..core.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["SCOPE_KEY", "RequestIDMiddleware"]
 
-SCOPE_KEY = "brace.request_id"
-"""Where the id is stored in the ASGI scope; the core's error logger reads it from there."""
+SCOPE_KEY = REQUEST_ID
+"""Where the id is stored in the ASGI scope (`brace.core.scope.REQUEST_ID`)."""
 
 # Incoming ids end up in log lines and response headers, so only a short, inert alphabet is
 # trusted: no spaces, quotes, angle brackets or CR/LF that could forge log entries or headers.

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Any
 
 import msgspec
 
 from ..core.datastructures import UploadFile
-from ..core.formparser import URLENCODED
+from ..core.forms import URLENCODED
 from ..core.handlers import Operation
-from ..core.params.extract import (
+from ..core.markers import Body
+from ..core.params.model import (
     ParamSpec,
-    _is_pydantic_model,
-    _object_fields,
-    _unwrap_optional,
     is_form_model,
+    is_pydantic_model,
     is_upload,
+    object_fields,
+    unwrap_optional,
 )
-from ..core.params.markers import Body
 from ..core.responses import Response
 from ..core.schema_types import wire_type
 
@@ -96,8 +96,8 @@ class _Schemas:
         plain: list[Any] = []
         positions: list[int] = []
         for index, annotation in enumerate(self._types):
-            inner, optional = _unwrap_optional(annotation)
-            if _is_pydantic_model(inner):
+            inner, optional = unwrap_optional(annotation)
+            if is_pydantic_model(inner):
                 schema = inner.model_json_schema(ref_template="#/components/schemas/{model}")
                 for name, definition in schema.pop("$defs", {}).items():
                     self.components.setdefault(name, definition)
@@ -134,7 +134,7 @@ def _doc_parts(fn: Any) -> tuple[str | None, str | None]:
 
 
 def _is_plain(annotation: Any, kinds: tuple[type, ...]) -> bool:
-    inner, _ = _unwrap_optional(annotation)
+    inner, _ = unwrap_optional(annotation)
     return inner in kinds
 
 
@@ -146,8 +146,11 @@ def build_document(
     description: str | None = None,
     servers: Sequence[dict[str, Any]] | None = None,
     security_schemes: dict[str, dict[str, Any]] | None = None,
+    security_of: Callable[[Operation], str | None] = lambda op: None,
 ) -> dict[str, Any]:
-    """An OpenAPI 3.1 document for every route that is included in the schema."""
+    """An OpenAPI 3.1 document for every route that is included in the schema;
+    `security_of(op)` says how an operation authenticates ("optional", "required",
+    "permission" or None)."""
     schemas = _Schemas()
     pending: list[tuple[dict[str, Any], str, int]] = []  # (object, key, schema index)
     paths: dict[str, dict[str, Any]] = {}
@@ -187,13 +190,14 @@ def build_document(
             if form:
                 entry["requestBody"] = _form_body(form, schemas, pending)
             entry["responses"] = _responses(op, schemas, pending, bool(op.params))
-            if op.security and security_schemes:
+            security = security_of(op)
+            if security and security_schemes:
                 requirement: list[dict[str, list[str]]] = [{name: []} for name in security_schemes]
-                if op.security == "optional":
+                if security == "optional":
                     requirement.append({})  # anonymous requests are served too
                 else:
                     entry["responses"].setdefault("401", _problem("Not authenticated"))
-                    if op.security == "permission":  # logged in is not enough here
+                    if security == "permission":  # logged in is not enough here
                         entry["responses"].setdefault("403", _problem("Not permitted"))
                 entry["security"] = requirement
             paths.setdefault(template, {})[method.lower()] = entry
@@ -315,10 +319,10 @@ def _has_upload(annotation: Any) -> bool:
     if is_upload(annotation):
         return True
     if is_form_model(annotation):
-        inner = _unwrap_optional(annotation)[0]
-        if _is_pydantic_model(inner):
+        inner = unwrap_optional(annotation)[0]
+        if is_pydantic_model(inner):
             return any(_has_upload(f.annotation) for f in inner.model_fields.values())
-        return any(_has_upload(t) for _, _, t in _object_fields(inner)[0])
+        return any(_has_upload(t) for _, _, t in object_fields(inner)[0])
     return False
 
 
@@ -332,7 +336,7 @@ def _responses(
     declared = op.response_type
     status = route.status_code or 200
     responses: dict[str, Any] = {}
-    inner, _ = _unwrap_optional(declared)
+    inner, _ = unwrap_optional(declared)
     if declared is type(None):
         responses["204"] = {"description": "No Content"}
     elif (

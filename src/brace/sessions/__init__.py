@@ -11,8 +11,9 @@ from typing import Any, Literal
 
 from ..core.requests import raw_header
 from ..core.responses import cookie_header
+from ..core.scope import BEFORE_HANDLER
 from ..core.types import ASGIApp, Message, Receive, Scope, Send
-from ..csrf import CSRFCheck
+from ..csrf import SESSION_COOKIE, CSRFCheck
 from ._backends import SessionBackend, backend_for
 from ._flash import flash, get_flashed_messages
 from ._session import Session, new_session_id
@@ -88,9 +89,10 @@ class SessionMiddleware:
         had_cookie = cookie is not None
         scope["session"] = session
         if self.csrf is not None and (scope["type"] == "http" or had_cookie):
-            scope["brace.csrf"] = self.csrf  # WebSockets: only an Origin check, with a cookie
+            # Checked by the brace app that routes the request, once the route is known.
+            scope[BEFORE_HANDLER] = (*scope.get(BEFORE_HANDLER, ()), self.csrf.before_handler)
             if had_cookie:
-                scope["brace.session_cookie"] = True
+                scope[SESSION_COOKIE] = True
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start" and session.modified:

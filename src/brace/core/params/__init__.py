@@ -4,6 +4,6 @@
 and builds extractors; `dependencies` resolves `Depends` trees per request.
 """
 
-from .markers import Body, Cookie, Depends, File, Form, Header, Param, Path, Query
+from ..markers import Body, Cookie, Depends, File, Form, Header, Param, Path, Query
 
 __all__ = ["Body", "Cookie", "Depends", "File", "Form", "Header", "Param", "Path", "Query"]

@@ -11,27 +11,18 @@ import asyncio
 import inspect
 import logging
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
+from ..connection import HTTPConnection
+from ..markers import Depends
 from ..requests import Request
 from ..responses import Response
 from ..routing import PathParam
 from ..types import Message, Scope, Send
-from .extract import (
-    HandlerError,
-    ParamSpec,
-    _BodyReader,
-    _check_json_content_type,
-    _extractor,
-    _qualname,
-    _tag,
-    check_one_body,
-    inspect_callable,
-    run_extractors,
-    validation_error,
-)
+from .extract import BodyReader, check_json_content_type, check_one_body, extractor, run_extractors
 from .formreader import FormReader
-from .markers import Depends
+from .model import HandlerError, ParamSpec, inspect_callable, qualname, type_tag
+from .validation import validation_error
 
 __all__ = [
     "AppContainer",
@@ -89,15 +80,15 @@ class Dependant:
         path_index = {name: i for i, name in enumerate(names)}
         path_types = {name: p.converter.python_type for name, p in path_params.items()}
         self.plain = [
-            (s.name, s.location, s.many, _extractor(s, path_index, path_types))
+            (s.name, s.location, s.many, extractor(s, path_index, path_types))
             for s in specs
             if s.source not in ("body", "form", "depends", "response")
         ]
         bodies = [s for s in specs if s.source == "body"]
         forms = [s for s in specs if s.source == "form"]
         check_one_body(bodies, forms, where)
-        tag = _tag(where).replace(" ", "_")
-        self.body_reader = _BodyReader(bodies, tag) if bodies else None
+        tag = type_tag(where).replace(" ", "_")
+        self.body_reader = BodyReader(bodies, tag) if bodies else None
         self.form_reader = FormReader(forms, tag) if forms else None
         self.subs = subs
         self.needs_request = (
@@ -114,9 +105,9 @@ def compile_dependant(
     where: str | None = None,
 ) -> Dependant:
     """Compile `fn` and, recursively, every dependency it declares; cycles fail loudly."""
-    where = where or f"dependency {_qualname(fn)}"
+    where = where or f"dependency {qualname(fn)}"
     if fn in stack:
-        chain = " -> ".join(_qualname(f) for f in (*stack, fn))
+        chain = " -> ".join(qualname(f) for f in (*stack, fn))
         raise HandlerError(f"dependency cycle: {chain}")
     specs = inspect_callable(fn, where, dict(path_params), path)
     subs: list[tuple[str | None, Depends, Dependant]] = []
@@ -146,7 +137,7 @@ def _compile_marker(
 
 def check_app_scoped(dependant: Dependant) -> None:
     """App-scoped values outlive requests: they may only use other app-scoped values."""
-    where = _qualname(dependant.fn)
+    where = qualname(dependant.fn)
     if dependant.needs_request or any(s.source == "request" for s in dependant.specs):
         raise HandlerError(
             f"dependency {where} has scope='app' but reads the request; "
@@ -156,7 +147,7 @@ def check_app_scoped(dependant: Dependant) -> None:
         if marker.scope != "app":
             raise HandlerError(
                 f"dependency {where} has scope='app' but depends on the request-scoped "
-                f"{_qualname(marker.dependency)}"
+                f"{qualname(marker.dependency)}"
             )
 
 
@@ -175,14 +166,14 @@ async def _call(dependant: Dependant, kwargs: dict[str, Any], exits: list[Any]) 
         try:
             value = await agen.__anext__()
         except StopAsyncIteration:
-            raise HandlerError(f"dependency {_qualname(fn)} did not yield a value") from None
+            raise HandlerError(f"dependency {qualname(fn)} did not yield a value") from None
         exits.append(agen)
         return value
     gen: Generator[Any, None, None] = fn(**kwargs)
     try:
         value = next(gen)
     except StopIteration:
-        raise HandlerError(f"dependency {_qualname(fn)} did not yield a value") from None
+        raise HandlerError(f"dependency {qualname(fn)} did not yield a value") from None
     exits.append(gen)
     return value
 
@@ -336,7 +327,7 @@ class Solver:
 
     def __init__(
         self,
-        request: Request | None,
+        request: HTTPConnection | None,
         values: Sequence[Any],
         injector: Injector,
         path_params: Mapping[str, PathParam],
@@ -365,14 +356,17 @@ class Solver:
         if dependant.needs_request:
             if request is None:
                 raise HandlerError(
-                    f"{_qualname(dependant.fn)} reads the request but is resolved outside one"
+                    f"{qualname(dependant.fn)} reads the request but is resolved outside one"
                 )
             run_extractors(dependant.plain, request, self.values, kwargs, errors)
+            # Bodies exist on HTTP requests only: WebSocket plans refuse them at start-up.
             if dependant.body_reader is not None:
-                _check_json_content_type(request)
-                dependant.body_reader.read(await request.body(), kwargs, errors)
+                body_request = cast(Request, request)
+                check_json_content_type(body_request)
+                dependant.body_reader.read(await body_request.body(), kwargs, errors)
             if dependant.form_reader is not None:
-                dependant.form_reader.read(await request.form(), kwargs, errors)
+                form_request = cast(Request, request)
+                dependant.form_reader.read(await form_request.form(), kwargs, errors)
         for spec in dependant.specs:
             if spec.source == "request":
                 kwargs[spec.name] = request

@@ -9,19 +9,10 @@ from typing import Any
 
 import msgspec
 
-from ...forms import FormResult
 from ..datastructures import FormData, UploadFile
-from .extract import (
-    _SEQUENCES,
-    ParamSpec,
-    _bare,
-    _is_pydantic_model,
-    _kind,
-    _object_fields,
-    body_errors,
-    error_item,
-    is_form_model,
-)
+from ..forms import FormResult
+from .model import SEQUENCES, ParamSpec, bare, is_form_model, is_pydantic_model, object_fields
+from .validation import body_errors, error_item, json_kind
 
 __all__ = ["FormReader"]
 
@@ -30,8 +21,8 @@ _FALSE = {"off": False, "false": False, "no": False, "0": False}
 
 
 def _field_kind(annotation: Any) -> str:
-    inner = _bare(annotation)
-    if typing.get_origin(inner) in (list, *_SEQUENCES) or inner in (list, tuple, set, frozenset):
+    inner = bare(annotation)
+    if typing.get_origin(inner) in (list, *SEQUENCES) or inner in (list, tuple, set, frozenset):
         return "many"
     if inner is bool:
         return "bool"
@@ -40,13 +31,13 @@ def _field_kind(annotation: Any) -> str:
 
 def _model_fields(model: Any) -> list[tuple[str, str]]:
     """(form field name, kind) for each field of a model."""
-    model = _bare(model)
-    if _is_pydantic_model(model):
+    model = bare(model)
+    if is_pydantic_model(model):
         return [
             (info.alias or name, _field_kind(info.annotation))
             for name, info in model.model_fields.items()
         ]
-    fields, _ = _object_fields(model)
+    fields, _ = object_fields(model)
     return [(key, _field_kind(annotation)) for key, _, annotation in fields]
 
 
@@ -95,13 +86,13 @@ class FormReader:
             target = msgspec.defstruct(f"Form_{where}", fields, forbid_unknown_fields=False)
         self.target = target
         self.fields = _model_fields(target)
-        self.pydantic = _is_pydantic_model(_bare(target))
+        self.pydantic = is_pydantic_model(bare(target))
         self.validate: Callable[[dict[str, Any]], Any] = self._pick_validator()
 
     def _pick_validator(self) -> Callable[[dict[str, Any]], Any]:
         target = self.target
         if self.pydantic:
-            model = _bare(target)
+            model = bare(target)
             return lambda data: model.model_validate(data)
         return lambda data: msgspec.convert(data, target, strict=False)
 
@@ -139,7 +130,7 @@ class FormReader:
                     if error["type"] == "missing":
                         item["input"] = "missing"
                     elif "input" in error:
-                        item["input"] = _kind(error["input"])
+                        item["input"] = json_kind(error["input"])
                     found.append(item)
                 return None
         try:

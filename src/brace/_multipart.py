@@ -1,83 +1,18 @@
-"""Read a form body (urlencoded or multipart) into `FormData`, within limits.
-
-Multipart bodies are parsed as they stream in with python-multipart: text fields are held in
+"""Multipart bodies, parsed as they stream in with python-multipart: text fields are held in
 memory (each capped), files are written to spooled temporary files as their bytes arrive.
 Any error closes what was opened, so a refused upload leaves nothing behind.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .datastructures import FormData, UploadFile, parse_query
-from .errors import HTTPError
+from .core.datastructures import FormData, UploadFile
+from .core.errors import HTTPError
+from .core.forms import FormLimits
+from .core.requests import Request
 
-if TYPE_CHECKING:
-    from .requests import Request
-
-__all__ = ["FormLimits", "is_form_media", "parse_form"]
-
-_MiB = 1024 * 1024
-URLENCODED = "application/x-www-form-urlencoded"
-MULTIPART = "multipart/form-data"
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class FormLimits:
-    """Bounds on what one form submission may hold; `App(form_limits=FormLimits(...))`.
-
-    Urlencoded forms are also bounded by the app's `max_body_size`, like JSON bodies;
-    multipart bodies (which carry files) by `max_body_size` here.
-    """
-
-    max_fields: int = 1000
-    max_files: int = 100
-    max_field_size: int = _MiB
-    max_file_size: int = 10 * _MiB
-    max_body_size: int = 32 * _MiB
-    spool_size: int = _MiB
-    """Files bigger than this move from memory to an anonymous temporary file."""
-
-
-DEFAULT_LIMITS = FormLimits()
-
-
-def is_form_media(content_type: str) -> bool:
-    media = content_type.partition(";")[0].strip().lower()
-    return media in (URLENCODED, MULTIPART)
-
-
-async def parse_form(request: Request, limits: FormLimits) -> FormData:
-    """The request's form; 415 for a body that is not a form, 400/413 when it breaks a rule."""
-    content_type = request.headers.get("content-type", "")
-    media = content_type.partition(";")[0].strip().lower()
-    if media == MULTIPART:
-        return await _parse_multipart(request, content_type, limits)
-    if media == URLENCODED or (not media and request.method in ("GET", "HEAD")):
-        return _parse_urlencoded(await request.body(), limits)
-    if not media:
-        body = await request.body()
-        if not body:
-            return FormData()
-    raise HTTPError(415, f"Expected a form (urlencoded or multipart), got Content-Type {media!r}.")
-
-
-def _parse_urlencoded(body: bytes, limits: FormLimits) -> FormData:
-    if body.count(b"&") >= limits.max_fields:
-        raise HTTPError(400, f"The form has more than {limits.max_fields} fields.")
-    try:
-        pairs = parse_query(body)
-    except (UnicodeDecodeError, ValueError):
-        raise HTTPError(400, "The form is not valid UTF-8.") from None
-    if len(pairs) > limits.max_fields:
-        raise HTTPError(400, f"The form has more than {limits.max_fields} fields.")
-    for name, value in pairs:
-        if len(value) > limits.max_field_size:
-            raise HTTPError(
-                413, f"Form field {name[:100]!r} is larger than {limits.max_field_size} bytes."
-            )
-    return FormData(pairs)
+__all__ = ["parse_multipart"]
 
 
 def _boundary(content_type: str) -> bytes:
@@ -235,7 +170,7 @@ def _decode(raw: bytes, message: str) -> str:
         raise HTTPError(400, message) from None
 
 
-async def _parse_multipart(request: Request, content_type: str, limits: FormLimits) -> FormData:
+async def parse_multipart(request: Request, content_type: str, limits: FormLimits) -> FormData:
     try:
         from python_multipart import MultipartParser
         from python_multipart.exceptions import FormParserError
