@@ -63,16 +63,25 @@ def test_blocking_dependency_is_reported(caplog: pytest.LogCaptureFixture) -> No
 
     app = App(debug=True, blocking_threshold=0.05)
 
-    def slow_settings() -> dict[str, int]:
-        time.sleep(0.3)  # a sync dependency runs on the loop
+    async def slow_settings() -> dict[str, int]:
+        time.sleep(0.3)  # blocking call inside an async dependency: it runs on the loop
         return {"limit": 1}
+
+    def sync_settings() -> dict[str, int]:
+        time.sleep(0.3)  # a plain def dependency runs in the thread pool: no stall
+        return {"limit": 2}
 
     @app.get("/with-dependency")
     async def uses_it(settings: Annotated[dict[str, int], Depends(slow_settings)]) -> int:
         return settings["limit"]
 
+    @app.get("/with-sync-dependency")
+    async def uses_sync(settings: Annotated[dict[str, int], Depends(sync_settings)]) -> int:
+        return settings["limit"]
+
     with TestClient(app) as client:
         assert client.get("/with-dependency").text == "1"
+        assert client.get("/with-sync-dependency").text == "2"
     messages = [r.getMessage() for r in caplog.records if r.name == "brace.blocking"]
     assert len(messages) == 1
     assert "dependency" in messages[0] and "slow_settings" in messages[0]

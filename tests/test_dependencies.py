@@ -362,3 +362,88 @@ def test_handler_scoped_dependency_exits_before_the_response() -> None:
 def test_scope_must_be_known() -> None:
     with pytest.raises(ValueError, match="'request', 'handler' or 'app'"):
         Depends(lambda: None, scope="session")  # type: ignore[arg-type]
+
+
+def test_a_handler_signature_is_read_once_by_one_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    from brace.core.params import dependant, model
+
+    read: list[str] = []
+    original = model.inspect_callable
+
+    def counting(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        read.append(getattr(fn, "__name__", "?"))
+        return original(fn, *args, **kwargs)
+
+    monkeypatch.setattr(dependant, "inspect_callable", counting)
+    app = App(openapi_url=None)  # only this test's handlers
+
+    async def token(x_token: Annotated[str, Header()]) -> str:
+        return x_token
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int, q: str, who: Annotated[str, Depends(token)]) -> dict[str, Any]:
+        return {"item_id": item_id, "q": q, "who": who}
+
+    @app.get("/plain/{item_id}")
+    async def plain(item_id: int, q: str) -> dict[str, Any]:
+        return {"item_id": item_id, "q": q}
+
+    app.compile()
+    assert sorted(read) == ["item", "plain", "token"]
+
+
+def test_query_rules_are_the_same_with_and_without_dependencies() -> None:
+    app = App()
+
+    async def nothing() -> None:
+        return None
+
+    @app.get("/fast")
+    async def fast(tag: str, n: list[int] | None = None) -> dict[str, Any]:
+        return {"tag": tag, "n": n}
+
+    @app.get("/solved", dependencies=[Depends(nothing)])
+    async def solved(tag: str, n: list[int] | None = None) -> dict[str, Any]:
+        return {"tag": tag, "n": n}
+
+    with TestClient(app) as client:
+        for path in ("/fast", "/solved"):
+            assert client.get(path + "?tag=a&tag=b&n=1&n=2").json() == {"tag": "b", "n": [1, 2]}
+            missing = client.get(path)
+            assert missing.status_code == 422
+            assert missing.json()["errors"] == [
+                {"loc": "query.tag", "msg": "Field required", "input": "missing"}
+            ]
+            wrong = client.get(path + "?tag=x&n=1&n=two").json()["errors"]
+            assert wrong[0]["loc"] == "query.n[1]" and wrong[0]["input"] == "str"
+            assert client.get(path + "?tag=%FF").status_code == 400
+
+
+def test_sync_dependencies_run_in_the_thread_pool_and_their_cleanup_too() -> None:
+    import threading
+
+    app = App()
+    seen: dict[str, int] = {}
+
+    def blocking() -> int:
+        seen["call"] = threading.get_ident()
+        return 1
+
+    def resource() -> Iterator[int]:
+        seen["open"] = threading.get_ident()
+        yield 2
+        seen["close"] = threading.get_ident()
+
+    @app.get("/")
+    async def home(
+        a: Annotated[int, Depends(blocking)], b: Annotated[int, Depends(resource)]
+    ) -> dict[str, int]:
+        seen["handler"] = threading.get_ident()
+        return {"sum": a + b}
+
+    with TestClient(app) as client:
+        assert client.get("/").json() == {"sum": 3}
+    loop_thread = seen["handler"]
+    assert seen["call"] != loop_thread
+    assert seen["open"] != loop_thread
+    assert seen["close"] != loop_thread

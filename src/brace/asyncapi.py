@@ -43,11 +43,7 @@ def build_asyncapi(
     description: str | None = None,
 ) -> dict[str, Any]:
     """The AsyncAPI 3.0 document for these WebSocket routes."""
-    types: list[Any] = []
-    for route in routes:
-        for annotation in (route.receives, route.sends):
-            if annotation is not None and annotation not in types:
-                types.append(annotation)
+    types = _message_types(routes)
     rendered: Sequence[Any] = ()
     components: dict[str, Any] = {}
     if types:
@@ -60,17 +56,7 @@ def build_asyncapi(
         if not route.include_in_schema:
             continue
         channel_id = _channel_id(route)
-        channel: dict[str, Any] = {"address": _PARAM.sub(r"{\1}", route.path), "messages": {}}
-        if route.summary or route.description:
-            channel["description"] = route.description or route.summary
-        params = [p.name for p in route.params]
-        if params:
-            channel["parameters"] = {
-                name: {"description": f"path segment {{{name}}}"} for name in params
-            }
-        query = _query_schema(route)
-        if query is not None:
-            channel["bindings"] = {"ws": {"query": query, "bindingVersion": "0.1.0"}}
+        channel = _channel(route)
         for action, annotation in (("receive", route.receives), ("send", route.sends)):
             if annotation is None:
                 continue
@@ -94,6 +80,32 @@ def build_asyncapi(
     if description:
         document["info"]["description"] = description
     return document
+
+
+def _message_types(routes: Sequence[WebSocketRoute]) -> list[Any]:
+    """Every distinct message type, in order, so one msgspec call renders them all."""
+    types: list[Any] = []
+    for route in routes:
+        for annotation in (route.receives, route.sends):
+            if annotation is not None and annotation not in types:
+                types.append(annotation)
+    return types
+
+
+def _channel(route: WebSocketRoute) -> dict[str, Any]:
+    """A route's channel without its messages: address, description, parameters, query."""
+    channel: dict[str, Any] = {"address": _PARAM.sub(r"{\1}", route.path), "messages": {}}
+    if route.summary or route.description:
+        channel["description"] = route.description or route.summary
+    params = [p.name for p in route.params]
+    if params:
+        channel["parameters"] = {
+            name: {"description": f"path segment {{{name}}}"} for name in params
+        }
+    query = _query_schema(route)
+    if query is not None:
+        channel["bindings"] = {"ws": {"query": query, "bindingVersion": "0.1.0"}}
+    return channel
 
 
 def _query_schema(route: WebSocketRoute) -> dict[str, Any] | None:

@@ -226,7 +226,11 @@ class Channels:
             raise ValueError(f"unsupported channels URL {url!r}: use memory:// or redis://")
         if app is not None:
             app.extensions[_EXTENSION_KEY] = self
-            app.on_shutdown(self.close)
+            app.install(self)
+
+    def on_app_init(self, app: App) -> None:
+        """The plugin hook: the channels close (Redis connections) when the app stops."""
+        app.on_shutdown(self.close)
 
     @staticmethod
     def of(app: App) -> Channels:

@@ -128,22 +128,14 @@ def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
     return {key: value for key, (value, _) in _read_env_file(Path(path)).items()}
 
 
+class _BadEnvLine(Exception):
+    """A problem with one entry of a `.env` file; all of them are reported together."""
+
+
 def _read_env_file(path: Path) -> dict[str, tuple[str, int]]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    text = _env_file_text(path)
+    if text is None:
         return {}
-    except IsADirectoryError:
-        raise SettingsError(
-            f"cannot read {path}:", ["it is a directory, not a .env file"]
-        ) from None
-    except OSError as exc:
-        raise SettingsError(f"cannot read {path}:", [exc.strerror or str(exc)]) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        bad = data[: exc.start].count(b"\n") + 1
-        raise SettingsError(f"cannot read {path}:", [f"line {bad}: not UTF-8 text"]) from None
     values: dict[str, tuple[str, int]] = {}
     problems: list[str] = []
     lines = text.splitlines()
@@ -154,48 +146,82 @@ def _read_env_file(path: Path) -> dict[str, tuple[str, int]]:
         index += 1
         if not line or line.startswith("#"):
             continue
-        if "\0" in line:
-            problems.append(f"line {number}: contains a NUL character")
+        try:
+            key, rest = _env_assignment(line, number)
+            if rest[:1] in ("'", '"'):
+                body, end, index = _quoted_body(rest[0], rest[1:], lines, index)
+                value = _quoted_value(key, rest[0], body, end, number)
+            else:
+                value = re.split(r"\s#", rest, maxsplit=1)[0].strip()
+        except _BadEnvLine as exc:
+            problems.append(str(exc))
             continue
-        if line.startswith("export ") or line.startswith("export\t"):
-            line = line[7:].lstrip()
-        key, equals, rest = line.partition("=")
-        key = key.strip()
-        # The line itself is never echoed: a malformed line may well be a secret.
-        if not equals:
-            problems.append(f"line {number}: expected KEY=VALUE")
-            continue
-        if not _NAME.fullmatch(key):
-            problems.append(
-                f"line {number}: {key[:40]!r} is not a variable name (letters, digits, _)"
-            )
-            continue
-        rest = rest.lstrip()
-        if rest[:1] in ("'", '"'):
-            quote = rest[0]
-            body = rest[1:]
-            while True:
-                end = _closing_quote(body, quote)
-                if end is not None or index >= len(lines):
-                    break
-                body += "\n" + lines[index]
-                index += 1
-            if end is None:
-                problems.append(f"line {number}: {key}: the {quote} quote is never closed")
-                continue
-            trailing = body[end + 1 :].strip()
-            if trailing and not trailing.startswith("#"):
-                problems.append(f"line {number}: {key}: unexpected text after the closing quote")
-                continue
-            value = body[:end]
-            if quote == '"':
-                value = re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[0]), value)
-        else:
-            value = re.split(r"\s#", rest, maxsplit=1)[0].strip()
         values[key] = (value, number)
     if problems:
         raise SettingsError(f"{path} has lines that are not KEY=VALUE:", problems)
     return values
+
+
+def _env_file_text(path: Path) -> str | None:
+    """The text of a `.env` file, None when there is none; unreadable files are errors."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise SettingsError(
+            f"cannot read {path}:", ["it is a directory, not a .env file"]
+        ) from None
+    except OSError as exc:
+        raise SettingsError(f"cannot read {path}:", [exc.strerror or str(exc)]) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        bad = data[: exc.start].count(b"\n") + 1
+        raise SettingsError(f"cannot read {path}:", [f"line {bad}: not UTF-8 text"]) from None
+
+
+def _env_assignment(line: str, number: int) -> tuple[str, str]:
+    """The key and the raw value of a `[export ]KEY=VALUE` line."""
+    if "\0" in line:
+        raise _BadEnvLine(f"line {number}: contains a NUL character")
+    if line.startswith("export ") or line.startswith("export\t"):
+        line = line[7:].lstrip()
+    key, equals, rest = line.partition("=")
+    key = key.strip()
+    # The line itself is never echoed: a malformed line may well be a secret.
+    if not equals:
+        raise _BadEnvLine(f"line {number}: expected KEY=VALUE")
+    if not _NAME.fullmatch(key):
+        raise _BadEnvLine(
+            f"line {number}: {key[:40]!r} is not a variable name (letters, digits, _)"
+        )
+    return key, rest.lstrip()
+
+
+def _quoted_body(
+    quote: str, body: str, lines: list[str], index: int
+) -> tuple[str, int | None, int]:
+    """A quoted value may span lines: (its text, where its quote closes, the next line index)."""
+    while True:
+        end = _closing_quote(body, quote)
+        if end is not None or index >= len(lines):
+            return body, end, index
+        body += "\n" + lines[index]
+        index += 1
+
+
+def _quoted_value(key: str, quote: str, body: str, end: int | None, number: int) -> str:
+    """The value between the quotes, with the escapes of double quotes applied."""
+    if end is None:
+        raise _BadEnvLine(f"line {number}: {key}: the {quote} quote is never closed")
+    trailing = body[end + 1 :].strip()
+    if trailing and not trailing.startswith("#"):
+        raise _BadEnvLine(f"line {number}: {key}: unexpected text after the closing quote")
+    value = body[:end]
+    if quote == '"':
+        value = re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[0]), value)
+    return value
 
 
 def _closing_quote(body: str, quote: str) -> int | None:

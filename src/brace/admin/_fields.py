@@ -10,6 +10,7 @@ import dataclasses
 import enum
 import json
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -69,41 +70,81 @@ class Field:
             raise FieldError(_MESSAGES.get(self.kind, "Enter a valid value.")) from None
 
     def _convert(self, text: str) -> Any:
-        kind = self.kind
-        if kind == "number":
-            value = int(text)
-            if abs(value) > 2**63 - 1:
-                raise FieldError("Enter a smaller number.")
-            return value
-        if kind == "decimal":
-            number = Decimal(text)
-            if not number.is_finite():
-                raise FieldError("Enter a number.")
-            return float(number) if self.python_type is float else number
-        if kind == "date":
-            return date.fromisoformat(text)
-        if kind == "datetime":
-            return datetime.fromisoformat(text)
-        if kind == "time":
-            return time.fromisoformat(text)
-        if kind == "uuid":
-            return uuid.UUID(text)
-        if kind == "json":
-            try:
-                return json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise FieldError(f"Enter valid JSON ({exc.msg}, line {exc.lineno}).") from None
-        if kind == "select":
-            allowed = {value for value, _ in self.choices}
-            if text not in allowed:
-                raise FieldError("Select a valid choice.")
-            if isinstance(self.python_type, type) and issubclass(self.python_type, enum.Enum):
-                return self.python_type(text)
-            return text
-        if "\x00" in text:
-            raise FieldError("Remove the NUL character.")
-        return text
+        """The Python value of non-empty `text`, by the converter for this field's kind."""
+        return _CONVERTERS.get(self.kind, _to_text)(self, text)
 
+
+def _to_int(field: Field, text: str) -> int:
+    """A whole number that fits the database's 64-bit integer columns."""
+    value = int(text)
+    if abs(value) > 2**63 - 1:
+        raise FieldError("Enter a smaller number.")
+    return value
+
+
+def _to_decimal(field: Field, text: str) -> Decimal | float:
+    """A finite number, as a float for float columns (a Decimal otherwise)."""
+    number = Decimal(text)
+    if not number.is_finite():
+        raise FieldError("Enter a number.")
+    return float(number) if field.python_type is float else number
+
+
+def _to_date(field: Field, text: str) -> date:
+    """An ISO date (YYYY-MM-DD), as the date input submits it."""
+    return date.fromisoformat(text)
+
+
+def _to_datetime(field: Field, text: str) -> datetime:
+    """An ISO date and time, as the datetime-local input submits it."""
+    return datetime.fromisoformat(text)
+
+
+def _to_time(field: Field, text: str) -> time:
+    """An ISO time (HH:MM), as the time input submits it."""
+    return time.fromisoformat(text)
+
+
+def _to_uuid(field: Field, text: str) -> uuid.UUID:
+    """A UUID in any of the spellings `uuid.UUID` accepts."""
+    return uuid.UUID(text)
+
+
+def _to_json(field: Field, text: str) -> Any:
+    """Parsed JSON, with the parser's complaint and line in the message when it is invalid."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FieldError(f"Enter valid JSON ({exc.msg}, line {exc.lineno}).") from None
+
+
+def _to_choice(field: Field, text: str) -> Any:
+    """One of the field's choices, as its enum member when the column holds an enum."""
+    allowed = {value for value, _ in field.choices}
+    if text not in allowed:
+        raise FieldError("Select a valid choice.")
+    if isinstance(field.python_type, type) and issubclass(field.python_type, enum.Enum):
+        return field.python_type(text)
+    return text
+
+
+def _to_text(field: Field, text: str) -> str:
+    """The text itself, refused if it holds a NUL (PostgreSQL cannot store one)."""
+    if "\x00" in text:
+        raise FieldError("Remove the NUL character.")
+    return text
+
+
+_CONVERTERS: dict[str, Callable[[Field, str], Any]] = {
+    "number": _to_int,
+    "decimal": _to_decimal,
+    "date": _to_date,
+    "datetime": _to_datetime,
+    "time": _to_time,
+    "uuid": _to_uuid,
+    "json": _to_json,
+    "select": _to_choice,
+}
 
 _TEXT_KINDS = ("text", "textarea")
 _MESSAGES = {

@@ -106,7 +106,18 @@ class Admin:
     # -- pages ---------------------------------------------------------------------------
 
     def _router(self) -> Router:
+        """The admin's pages under `self.path`, for staff only (registered a few at a time)."""
         router = Router(prefix=self.path, dependencies=[requires(staff=True)], name="admin")
+        self._add_home_routes(router)
+        self._add_list_routes(router)
+        self._add_add_routes(router)
+        self._add_change_routes(router)
+        self._add_delete_routes(router)
+        self._add_history_route(router)
+        return router
+
+    def _add_home_routes(self, router: Router) -> None:
+        """The admin's home page and its stylesheet."""
 
         @router.get("/", name="index", include_in_schema=False)
         async def index(request: Request, user: StaffUser, session: DB) -> Response:
@@ -123,6 +134,9 @@ class Admin:
             response = FileResponse(PACKAGE / "static" / "admin.css")
             response.headers["cache-control"] = "public, max-age=3600"
             return response
+
+    def _add_list_routes(self, router: Router) -> None:
+        """A model's list page and the bulk deletion of rows picked on it."""
 
         @router.get("/{slug}/", name="list", include_in_schema=False)
         async def listing(request: Request, slug: str, user: StaffUser, session: DB) -> Response:
@@ -145,6 +159,9 @@ class Admin:
             flash(request, f"Deleted {len(rows)} {entry.name} record(s).", "success")
             return RedirectResponse(f"{_root(request)}{self.path}/{slug}/", 303)
 
+    def _add_add_routes(self, router: Router) -> None:
+        """The form that adds a record, and its submission."""
+
         @router.get("/{slug}/add", name="add", include_in_schema=False)
         async def add_page(request: Request, slug: str, user: StaffUser, session: DB) -> Response:
             entry = self._permitted(slug, user, "add")
@@ -165,6 +182,9 @@ class Admin:
                     key = getattr(row, entry.pk)
                     return RedirectResponse(f"{_root(request)}{self.path}/{slug}/{key}/", 303)
             return await self._form(request, session, entry, None, submitted, errors, status=422)
+
+    def _add_change_routes(self, router: Router) -> None:
+        """The form that shows and changes a record, and its submission."""
 
         @router.get("/{slug}/{key}/", name="change", include_in_schema=False)
         async def change_page(
@@ -198,6 +218,9 @@ class Admin:
                 request, session, entry, row, submitted, errors, status=422, user=user
             )
 
+    def _add_delete_routes(self, router: Router) -> None:
+        """The page that confirms deleting a record, and the deletion itself."""
+
         @router.get("/{slug}/{key}/delete", name="delete", include_in_schema=False)
         async def delete_page(
             request: Request, slug: str, key: str, user: StaffUser, session: DB
@@ -220,6 +243,9 @@ class Admin:
             flash(request, f"Deleted {entry.name} {_label(row)}.", "success")
             return RedirectResponse(f"{_root(request)}{self.path}/{slug}/", 303)
 
+    def _add_history_route(self, router: Router) -> None:
+        """The log of what staff did to a record."""
+
         @router.get("/{slug}/{key}/history", name="history", include_in_schema=False)
         async def history(
             request: Request, slug: str, key: str, user: StaffUser, session: DB
@@ -236,8 +262,6 @@ class Admin:
             return self._page(
                 request, "history.html", {"entry": entry, "key": key, "entries": entries}
             )
-
-        return router
 
     async def _form(
         self,

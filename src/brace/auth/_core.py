@@ -98,11 +98,17 @@ class Auth:
             self.install(app)
 
     def install(self, app: App) -> None:
+        """Attach to `app` as a plugin (`Auth(app)` does this)."""
         if _EXTENSION_KEY in app.extensions:
             raise RuntimeError("this app already has an Auth")
         app.extensions[_EXTENSION_KEY] = self
         if self.secret_key is None:
             self.secret_key = _session_secret(app)
+        app.install(self)
+
+    def on_app_init(self, app: App) -> None:
+        """The plugin hook: unauthenticated page views redirect to the login page, and the
+        throttle's store closes when the app stops."""
         app.exception_handlers.setdefault(NotAuthenticated, self._not_authenticated)
         app.on_shutdown(self.throttle.store.close)
 

@@ -149,10 +149,18 @@ def auth_views(
     pages = templates or Templates(PACKAGE_TEMPLATES)
     pages.add_fallback(PACKAGE_TEMPLATES)  # the project's own templates win
     router = Router(prefix=prefix, tags=["auth"])
+    _add_stylesheet(router)
+    _add_login(router, pages, after_login)
+    _add_reset_request(router, pages)
+    _add_reset_confirm(router, pages)
+    if signup:
+        _add_signup(router, pages, after_login)
+    _add_logout(router)
+    return router
 
-    def page(request: Request, form: FormResult[LoginForm], next_url: str, status: int) -> Response:
-        context = {"form": form, "next": next_url}
-        return pages.render(request, "auth/login.html", context, status=status)
+
+def _add_stylesheet(router: Router) -> None:
+    """The stylesheet the auth pages link to."""
 
     @router.get("/static/auth.css", name="brace_auth_css", include_in_schema=False)
     async def stylesheet() -> Response:
@@ -160,6 +168,14 @@ def auth_views(
         response = FileResponse(PACKAGE_STATIC / "auth.css")
         response.headers["cache-control"] = "public, max-age=3600"
         return response
+
+
+def _add_login(router: Router, pages: Templates, after_login: str) -> None:
+    """The login page and its submission, which sends people on to a safe `next`."""
+
+    def page(request: Request, form: FormResult[LoginForm], next_url: str, status: int) -> Response:
+        context = {"form": form, "next": next_url}
+        return pages.render(request, "auth/login.html", context, status=status)
 
     @router.get("/login", name="brace_auth_login", include_in_schema=False)
     async def login_page(request: Request, next: str = after_login) -> Response:
@@ -176,6 +192,10 @@ def auth_views(
             return page(request, form, target, 400)
         await login(request, user)
         return RedirectResponse(request.scope.get("root_path", "") + target, 303)
+
+
+def _add_reset_request(router: Router, pages: Templates) -> None:
+    """The page that asks for an email address and sends it a password-reset link."""
 
     @router.get("/password-reset", name="brace_auth_password_reset", include_in_schema=False)
     async def reset_page(request: Request) -> Response:
@@ -195,6 +215,10 @@ def auth_views(
         await send_reset_link(request, session, form.value.email)
         # The same page whether or not the address has an account.
         return _reset_page(request, form, sent=True)
+
+
+def _add_reset_confirm(router: Router, pages: Templates) -> None:
+    """The page a reset link opens, where a new password replaces the old one."""
 
     @router.get("/password-reset/{token}", include_in_schema=False)
     async def reset_confirm_page(request: Request, token: str, session: DB) -> Response:
@@ -227,13 +251,12 @@ def auth_views(
         flash(request, "Your password has been changed: log in with it.", "success")
         return RedirectResponse(request.url_for("brace_auth_login"), 303)
 
-    if signup:
-        _add_signup(router, pages, after_login)
+
+def _add_logout(router: Router) -> None:
+    """Logging out, which only a POST does (a link cannot log anyone out)."""
 
     @router.post("/logout", name="brace_auth_logout", include_in_schema=False)
     async def logout_submit(request: Request) -> Response:
         await logout(request)
         flash(request, "You have been logged out.", "info")
         return RedirectResponse(request.url_for("brace_auth_login"), 303)
-
-    return router

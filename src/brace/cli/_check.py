@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
@@ -70,135 +70,198 @@ def _is_sqlite(url: str) -> bool:
 
 def deploy_findings(settings: Settings, app: App) -> list[Finding]:
     """The deployment checklist over `settings` and `app` (no I/O: it only reads them)."""
-    from ..config import SECRET_KEY_FIX, secret_key_problem
-    from ..middleware import (
-        HTTPSRedirectMiddleware,
-        SecurityHeadersMiddleware,
-        TrustedHostMiddleware,
-    )
-    from ..sessions import SessionMiddleware
-
     names = {f.name: f.env_name for f in type(settings).fields()}
 
     def var(name: str) -> str:
         return names.get(name, name.upper())
 
+    return [
+        *_environment_findings(settings, app, var),
+        *_host_findings(settings, app, var),
+        *_session_findings(app),
+        *_security_header_findings(app),
+        *_database_findings(settings, app),
+    ]
+
+
+def _environment_findings(settings: Settings, app: App, var: Callable[[str], str]) -> list[Finding]:
+    """BRACE_ENV, the secret key and debug: what start-up in prod would refuse."""
+    from ..config import SECRET_KEY_FIX, secret_key_problem
+
     found: list[Finding] = []
-
-    def add(level: Level, id: str, message: str, fix: str) -> None:
-        found.append(Finding(level, id, message, fix))
-
     env = getattr(settings, "env", "dev")
     if env != "prod":
-        add(
-            "warning",
-            "env",
-            f"BRACE_ENV is {env!r}, so start-up does not refuse unsafe settings",
-            "set BRACE_ENV=prod on the servers",
+        found.append(
+            Finding(
+                "warning",
+                "env",
+                f"BRACE_ENV is {env!r}, so start-up does not refuse unsafe settings",
+                "set BRACE_ENV=prod on the servers",
+            )
         )
     secret = secret_key_problem(getattr(settings, "secret_key", None))
     if secret is not None:
-        add("error", "secret-key", f"{var('secret_key')} {secret}", SECRET_KEY_FIX)
+        found.append(
+            Finding("error", "secret-key", f"{var('secret_key')} {secret}", SECRET_KEY_FIX)
+        )
     if getattr(settings, "debug", False):
-        add(
-            "error",
-            "debug",
-            f"{var('debug')} is on: error pages would show tracebacks and internals",
-            f"set {var('debug')}=false",
+        found.append(
+            Finding(
+                "error",
+                "debug",
+                f"{var('debug')} is on: error pages would show tracebacks and internals",
+                f"set {var('debug')}=false",
+            )
         )
     if app.debug:
-        add(
-            "error",
-            "debug",
-            "the App runs with debug=True: error pages would show tracebacks and internals",
-            "build it with App(debug=settings.debug) and DEBUG off",
+        found.append(
+            Finding(
+                "error",
+                "debug",
+                "the App runs with debug=True: error pages would show tracebacks and internals",
+                "build it with App(debug=settings.debug) and DEBUG off",
+            )
         )
+    return found
 
+
+def _host_findings(settings: Settings, app: App, var: Callable[[str], str]) -> list[Finding]:
+    """ALLOWED_HOSTS and TrustedHostMiddleware: forged Host headers must be refused."""
+    from ..middleware import TrustedHostMiddleware
+
+    found: list[Finding] = []
     hosts = list(getattr(settings, "allowed_hosts", None) or [])
     trusted = _middleware(app, TrustedHostMiddleware)
     if not hosts:
-        add(
-            "error",
-            "allowed-hosts",
-            f"{var('allowed_hosts')} is empty",
-            f"list the host names the site answers to: {var('allowed_hosts')}=example.com",
+        found.append(
+            Finding(
+                "error",
+                "allowed-hosts",
+                f"{var('allowed_hosts')} is empty",
+                f"list the host names the site answers to: {var('allowed_hosts')}=example.com",
+            )
         )
     elif "*" in hosts:
-        add(
-            "warning",
-            "allowed-hosts",
-            f"{var('allowed_hosts')} allows any host ('*')",
-            "list the real host names, so forged Host headers are refused",
+        found.append(
+            Finding(
+                "warning",
+                "allowed-hosts",
+                f"{var('allowed_hosts')} allows any host ('*')",
+                "list the real host names, so forged Host headers are refused",
+            )
         )
     if not trusted:
-        add(
-            "warning",
-            "trusted-host",
-            "no TrustedHostMiddleware: requests for any Host are served (password-reset links "
-            "and caches can be poisoned through a forged Host header)",
-            "app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts), "
-            "added first",
+        found.append(
+            Finding(
+                "warning",
+                "trusted-host",
+                "no TrustedHostMiddleware: requests for any Host are served (password-reset "
+                "links and caches can be poisoned through a forged Host header)",
+                "app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts), "
+                "added first",
+            )
         )
     elif any("*" in list(options.get("allowed_hosts", ("*",))) for options in trusted):
-        add(
-            "warning",
-            "trusted-host",
-            "TrustedHostMiddleware allows any host ('*')",
-            "pass allowed_hosts=settings.allowed_hosts",
+        found.append(
+            Finding(
+                "warning",
+                "trusted-host",
+                "TrustedHostMiddleware allows any host ('*')",
+                "pass allowed_hosts=settings.allowed_hosts",
+            )
         )
+    return found
 
+
+def _session_findings(app: App) -> list[Finding]:
+    """Each SessionMiddleware: its cookie, its CSRF check and its signing keys."""
+    from ..config import SECRET_KEY_FIX
+    from ..sessions import SessionMiddleware
+
+    found: list[Finding] = []
     for options in _middleware(app, SessionMiddleware):
         if options.get("https_only") is False:
-            add(
-                "error",
-                "session-cookie",
-                "SessionMiddleware(https_only=False): the session cookie is sent over plain "
-                "HTTP too, where it can be read",
-                "drop https_only=False (Secure cookies are the default outside debug)",
+            found.append(
+                Finding(
+                    "error",
+                    "session-cookie",
+                    "SessionMiddleware(https_only=False): the session cookie is sent over plain "
+                    "HTTP too, where it can be read",
+                    "drop https_only=False (Secure cookies are the default outside debug)",
+                )
             )
         if options.get("csrf") is False:
-            add(
-                "error",
-                "csrf",
-                "SessionMiddleware(csrf=False): other sites can post forms as a logged-in user",
-                "drop csrf=False; exempt single webhooks with @csrf_exempt instead",
+            found.append(
+                Finding(
+                    "error",
+                    "csrf",
+                    "SessionMiddleware(csrf=False): other sites can post forms as a logged-in user",
+                    "drop csrf=False; exempt single webhooks with @csrf_exempt instead",
+                )
             )
-        keys = options.get("secret_key")
-        for key in [keys] if isinstance(keys, str) else list(keys or ()):
-            problem = secret_key_problem(key)
-            if problem is not None:
-                add(
+        problem = _session_secret_problem(options.get("secret_key"))
+        if problem is not None:
+            found.append(
+                Finding(
                     "error",
                     "session-secret",
                     f"the SessionMiddleware secret_key {problem}",
                     f"pass secret_key=settings.secret_key; {SECRET_KEY_FIX}",
                 )
-                break
+            )
+    return found
 
+
+def _session_secret_problem(keys: Any) -> str | None:
+    """The first weak key among a SessionMiddleware's `secret_key` (one key or several)."""
+    from ..config import secret_key_problem
+
+    for key in [keys] if isinstance(keys, str) else list(keys or ()):
+        problem = secret_key_problem(key)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _security_header_findings(app: App) -> list[Finding]:
+    """HSTS and the HTTPS redirect: browsers should never talk plain HTTP to the site."""
+    from ..middleware import HTTPSRedirectMiddleware, SecurityHeadersMiddleware
+
+    found: list[Finding] = []
     headers = _middleware(app, SecurityHeadersMiddleware)
     if not headers:
-        add(
-            "warning",
-            "hsts",
-            "no SecurityHeadersMiddleware: no HSTS, nosniff or framing protection",
-            "app.add_middleware(SecurityHeadersMiddleware)",
+        found.append(
+            Finding(
+                "warning",
+                "hsts",
+                "no SecurityHeadersMiddleware: no HSTS, nosniff or framing protection",
+                "app.add_middleware(SecurityHeadersMiddleware)",
+            )
         )
     elif any(options.get("hsts") is False for options in headers):
-        add(
-            "warning",
-            "hsts",
-            "SecurityHeadersMiddleware(hsts=False): browsers may still try plain HTTP",
-            "drop hsts=False once the site is served only over HTTPS",
+        found.append(
+            Finding(
+                "warning",
+                "hsts",
+                "SecurityHeadersMiddleware(hsts=False): browsers may still try plain HTTP",
+                "drop hsts=False once the site is served only over HTTPS",
+            )
         )
     if not _middleware(app, HTTPSRedirectMiddleware):
-        add(
-            "warning",
-            "https-redirect",
-            "no HTTPSRedirectMiddleware: plain http:// requests are served as they are",
-            "app.add_middleware(HTTPSRedirectMiddleware), or redirect at the proxy and "
-            "ignore this with --ignore https-redirect",
+        found.append(
+            Finding(
+                "warning",
+                "https-redirect",
+                "no HTTPSRedirectMiddleware: plain http:// requests are served as they are",
+                "app.add_middleware(HTTPSRedirectMiddleware), or redirect at the proxy and "
+                "ignore this with --ignore https-redirect",
+            )
         )
+    return found
 
+
+def _database_findings(settings: Settings, app: App) -> list[Finding]:
+    """One warning when a configured database (a *database_url setting or the app's) is SQLite."""
     urls: list[tuple[str, str]] = []
     for f in type(settings).fields():
         value = getattr(settings, f.name, None)
@@ -209,14 +272,15 @@ def deploy_findings(settings: Settings, app: App) -> list[Finding]:
         urls.append(("the app's Database", str(database.url)))
     for where, url in urls:
         if _is_sqlite(url):
-            add(
-                "warning",
-                "database",
-                f"{where} is SQLite: one file on one machine, one writer at a time",
-                "use PostgreSQL in production: DATABASE_URL=postgresql+asyncpg://...",
-            )
-            break
-    return found
+            return [
+                Finding(
+                    "warning",
+                    "database",
+                    f"{where} is SQLite: one file on one machine, one writer at a time",
+                    "use PostgreSQL in production: DATABASE_URL=postgresql+asyncpg://...",
+                )
+            ]
+    return []
 
 
 def _find_settings(spec: str, created: Sequence[Settings], app: App) -> Settings:

@@ -78,7 +78,7 @@ def compile_routes(
             if code is not None and inspect.iscoroutinefunction(route.endpoint):
                 detector.watch(code, route.describe())
     if detector is not None:
-        # Dependencies run on the event loop, sync ones included: watch them too.
+        # Async dependencies run on the event loop (sync ones in the thread pool): watch them.
         for fn, description in injector.functions.items():
             code = getattr(inspect.unwrap(fn), "__code__", None)
             if code is not None:

@@ -14,7 +14,7 @@ from .types import Scope
 if TYPE_CHECKING:
     from .app import App
 
-__all__ = ["HTTPConnection", "raw_header"]
+__all__ = ["HTTPConnection", "query_params_of", "raw_header"]
 
 
 def raw_header(scope: Scope, name: bytes) -> bytes | None:
@@ -23,6 +23,20 @@ def raw_header(scope: Scope, name: bytes) -> bytes | None:
         if key == name:
             return value  # type: ignore[no-any-return]
     return None
+
+
+_NO_QUERY = QueryParams()
+
+
+def query_params_of(scope: Scope) -> QueryParams:
+    """The request's query parameters; invalid UTF-8 answers 400 rather than guessing."""
+    raw = scope.get("query_string")
+    if not raw:
+        return _NO_QUERY
+    try:
+        return QueryParams(raw)
+    except (UnicodeDecodeError, ValueError):
+        raise HTTPError(400, "The query string is not valid UTF-8.") from None
 
 
 class HTTPConnection:
@@ -66,10 +80,7 @@ class HTTPConnection:
     def query_params(self) -> QueryParams:
         """Query string parameters; invalid UTF-8 answers 400 rather than guessing."""
         if self._query is None:
-            try:
-                self._query = QueryParams(self.scope.get("query_string", b""))
-            except (UnicodeDecodeError, ValueError):
-                raise HTTPError(400, "The query string is not valid UTF-8.") from None
+            self._query = query_params_of(self.scope)
         return self._query
 
     @property

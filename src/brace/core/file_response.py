@@ -270,7 +270,12 @@ def _evaluate(conditions: _Conditions, etag: str, modified: int, size: int) -> t
             return 304, 0, 0
     if conditions.range is None or not _if_range_holds(conditions.if_range, etag, modified):
         return 200, 0, size
-    spans = parse_range(conditions.range, size)
+    return _range_answer(conditions.range, size)
+
+
+def _range_answer(value: str, size: int) -> tuple[int, int, int]:
+    """Status and (start, stop) for a Range that applies; only requests with one pay for it."""
+    spans = parse_range(value, size)
     if spans is None:
         return 200, 0, size
     if not spans:

@@ -17,9 +17,10 @@ from typing import Any
 
 import msgspec
 
-from .params.dependencies import Dependant, Injector, Solver, compile_dependant
-from .params.extract import compile_params
-from .params.model import HandlerError, ParamSpec, has_model, is_pydantic_model, qualname
+from .params.builders import specialise
+from .params.dependant import Dependant, compile_dependant
+from .params.dependencies import Injector, Solver
+from .params.model import HandlerError, ParamSpec, has_model, is_pydantic_model, qualname, type_tag
 from .requests import Request
 from .responses import Response
 from .routing import Route
@@ -134,8 +135,16 @@ def _compile_plan(
     """Prepare everything about calling `route.endpoint` that does not depend on the request."""
     fn = route.endpoint
     status = route.status_code or 200
-    specs, build, build_async = compile_params(route, fn)
     where = f"handler {qualname(fn)} for {route.path!r}"
+    # The handler's signature is read once, by the same engine that reads dependencies.
+    dependant = compile_dependant(
+        fn,
+        {p.name: p for p in route.params},
+        route.path,
+        route.dependencies,
+        where=where,
+        tag=type_tag(fn),
+    )
     shape = response_filter(declared, where)
 
     call: Callable[..., Awaitable[Any]]
@@ -151,8 +160,13 @@ def _compile_plan(
 
         call = in_thread
 
-    if route.dependencies or any(s.source in ("depends", "response") for s in specs):
-        return _plan_with_dependencies(route, call, status, on_error, injector)
+    params: list[ParamSpec] = []
+    _tree_params(dependant, set(), params)
+    if dependant.subs or dependant.reads_response:
+        solved = _plan_with_dependencies(dependant, route, call, status, on_error, injector)
+        _record_functions(dependant, route, injector.functions)
+        return solved, params, _dependency_functions(dependant)
+    build, build_async = specialise(dependant, route)
 
     async def plan(scope: Scope, receive: Receive, send: Send, values: Sequence[Any]) -> None:
         try:
@@ -174,7 +188,7 @@ def _compile_plan(
         await send({"type": "http.response.start", "status": encoded[0], "headers": encoded[1]})
         await send({"type": "http.response.body", "body": encoded[2]})
 
-    return plan, [s for s in specs if s.source != "request"], ()
+    return plan, params, ()
 
 
 def _shaped(fn: Callable[..., Any], shape: Callable[[Any], Any]) -> Callable[..., Awaitable[Any]]:
@@ -193,19 +207,16 @@ def _shaped(fn: Callable[..., Any], shape: Callable[[Any], Any]) -> Callable[...
 
 
 def _plan_with_dependencies(
+    dependant: Dependant,
     route: Route,
     call: Callable[..., Awaitable[Any]],
     status: int,
     on_error: ErrorHandler,
     injector: Injector,
-) -> tuple[Plan, list[ParamSpec], tuple[Callable[..., Any], ...]]:
+) -> Plan:
     """The plan for handlers with dependencies: resolve the tree, call, send, then close
     generator dependencies (with the handler's exception, if it failed)."""
     path_params = {p.name: p for p in route.params}
-    where = f"handler {qualname(route.endpoint)} for {route.path!r}"
-    dependant = compile_dependant(
-        route.endpoint, path_params, route.path, route.dependencies, where=where
-    )
     injector.app_scoped.extend(_app_scoped(dependant, []))
     param_names = route.param_names
 
@@ -228,10 +239,7 @@ def _plan_with_dependencies(
         await render(result, status, scope, receive, send, on_error)
         await solver.close(None)
 
-    params: list[ParamSpec] = []
-    _tree_params(dependant, set(), params)
-    _record_functions(dependant, route, injector.functions)
-    return plan, params, _dependency_functions(dependant)
+    return plan
 
 
 def _dependency_functions(dependant: Dependant) -> tuple[Callable[..., Any], ...]:

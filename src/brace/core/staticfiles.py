@@ -53,6 +53,15 @@ def _unsafe_on_windows(part: str) -> bool:
     return part.split(".", 1)[0].rstrip(" ").upper() in _WINDOWS_DEVICES
 
 
+def _path_status(relative: str, raw_path: bytes | None) -> int:
+    """400 or 404 for a path that must never reach the filesystem; else 0."""
+    if _CONTROL.search(relative):
+        return 400
+    if raw_path:
+        return _raw_path_status(raw_path)
+    return 0
+
+
 def _raw_path_status(raw_path: bytes) -> int:
     """400 or 404 when the undecoded path hides a separator, NUL or dot segment; else 0.
 
@@ -133,17 +142,12 @@ class StaticFiles:
         path: str = scope["path"]
         root_path: str = scope.get("root_path", "").rstrip("/")
         relative = path[len(root_path) :] if path.startswith(root_path) else path
-        if _CONTROL.search(relative):
-            await _send_text(send, 400, "Bad Request", head=head)
+        status = _path_status(relative, scope.get("raw_path"))
+        if status:
+            await _send_text(
+                send, status, "Bad Request" if status == 400 else "Not Found", head=head
+            )
             return
-        raw_path = scope.get("raw_path")
-        if raw_path:
-            status = _raw_path_status(raw_path)
-            if status:
-                await _send_text(
-                    send, status, "Bad Request" if status == 400 else "Not Found", head=head
-                )
-                return
         parts = split_path(relative)
         root = self._get_root()
         if parts is None or root is None:

@@ -82,51 +82,59 @@ class _ASGITransport(httpx.AsyncBaseTransport):
             "server": (url.host, port),
             "state": dict(self.state),
         }
-        sent_body = False
-        complete = False
-        response_done = asyncio.Event()
-        status: int | None = None
-        headers: list[tuple[bytes, bytes]] = []
-        chunks: list[bytes] = []
-
-        async def receive() -> Message:
-            nonlocal sent_body
-            if not sent_body:
-                sent_body = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await response_done.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: Message) -> None:
-            nonlocal status, headers, complete
-            if message["type"] == "http.response.start":
-                if status is not None:
-                    raise RuntimeError("the app started a second response")
-                status = message["status"]
-                headers = list(message.get("headers", []))
-            elif message["type"] == "http.response.body":
-                if status is None:
-                    raise RuntimeError("the app sent a body before starting the response")
-                chunks.append(bytes(message.get("body", b"")))
-                if not message.get("more_body", False):
-                    complete = True
-                    response_done.set()
-
+        exchange = _Exchange(body)
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, exchange.receive, exchange.send)
         except Exception:
-            if self.raise_app_exceptions or status is None:
+            if self.raise_app_exceptions or exchange.status is None:
                 raise
         finally:
-            response_done.set()
-        if status is None:
+            exchange.done.set()
+        if exchange.status is None:
             raise RuntimeError("the app returned without sending a response")
-        if not complete:
+        if not exchange.complete:
             # A real server would drop the connection: the client must not see a success.
             raise RuntimeError("the app returned without completing the response body")
         return httpx.Response(
-            status, headers=headers, stream=httpx.ByteStream(b"".join(chunks)), request=request
+            exchange.status,
+            headers=exchange.headers,
+            stream=httpx.ByteStream(b"".join(exchange.chunks)),
+            request=request,
         )
+
+
+class _Exchange:
+    """One request's ASGI channel: hands the app the body and collects what it sends back."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.sent_body = False
+        self.complete = False
+        self.done = asyncio.Event()
+        self.status: int | None = None
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.chunks: list[bytes] = []
+
+    async def receive(self) -> Message:
+        if not self.sent_body:
+            self.sent_body = True
+            return {"type": "http.request", "body": self.body, "more_body": False}
+        await self.done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            if self.status is not None:
+                raise RuntimeError("the app started a second response")
+            self.status = message["status"]
+            self.headers = list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            if self.status is None:
+                raise RuntimeError("the app sent a body before starting the response")
+            self.chunks.append(bytes(message.get("body", b"")))
+            if not message.get("more_body", False):
+                self.complete = True
+                self.done.set()
 
 
 class _Lifespan:

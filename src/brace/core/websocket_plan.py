@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from .errors import HTTPError, problem
-from .params.dependencies import Dependant, Injector, Solver, compile_dependant
+from .params.dependant import Dependant, compile_dependant
+from .params.dependencies import Injector, Solver
 from .params.model import HandlerError, qualname
 from .routing import WebSocketRoute
 from .scope import PATH_VALUES

@@ -163,43 +163,12 @@ def build_document(
             continue
         template = _PARAM_IN_PATH.sub(r"{\1}", route.path)
         methods = sorted(route.methods)
-        summary, long_description = _doc_parts(route.endpoint)
+        doc = _doc_parts(route.endpoint)
         for method in methods:
-            entry: dict[str, Any] = {}
-            operation_id = route.name if len(methods) == 1 else f"{route.name}_{method.lower()}"
-            base, n = operation_id, 2
-            while operation_id in operation_ids:
-                operation_id, n = f"{base}_{n}", n + 1
-            operation_ids.add(operation_id)
-            entry["operationId"] = operation_id
-            entry["summary"] = route.summary or summary or route.name.replace("_", " ").capitalize()
-            if route.description or long_description:
-                entry["description"] = route.description or long_description
-            if route.deprecated:
-                entry["deprecated"] = True
-            if route.tags:
-                entry["tags"] = list(route.tags)
-                tags.extend(t for t in route.tags if t not in tags)
-            parameters = _parameters(op, schemas, pending)
-            if parameters:
-                entry["parameters"] = parameters
-            body = [s for s in op.params if s.source == "body"]
-            if body:
-                entry["requestBody"] = _request_body(body, schemas, pending)
-            form = [s for s in op.params if s.source == "form"]
-            if form:
-                entry["requestBody"] = _form_body(form, schemas, pending)
-            entry["responses"] = _responses(op, schemas, pending, bool(op.params))
-            security = security_of(op)
-            if security and security_schemes:
-                requirement: list[dict[str, list[str]]] = [{name: []} for name in security_schemes]
-                if security == "optional":
-                    requirement.append({})  # anonymous requests are served too
-                else:
-                    entry["responses"].setdefault("401", _problem("Not authenticated"))
-                    if security == "permission":  # logged in is not enough here
-                        entry["responses"].setdefault("403", _problem("Not permitted"))
-                entry["security"] = requirement
+            name = route.name if len(methods) == 1 else f"{route.name}_{method.lower()}"
+            operation_id = _unique_operation_id(name, operation_ids)
+            entry = _operation_entry(op, operation_id, doc, schemas, pending, tags)
+            _add_security(entry, security_of(op), security_schemes)
             paths.setdefault(template, {})[method.lower()] = entry
 
     schemas.render()
@@ -221,6 +190,67 @@ def build_document(
     if security_schemes:
         document["components"]["securitySchemes"] = dict(security_schemes)
     return document
+
+
+def _unique_operation_id(name: str, taken: set[str]) -> str:
+    """`name`, numbered (`name_2`, `name_3`, ...) when taken already; marks it taken."""
+    operation_id, n = name, 2
+    while operation_id in taken:
+        operation_id, n = f"{name}_{n}", n + 1
+    taken.add(operation_id)
+    return operation_id
+
+
+def _operation_entry(
+    op: Operation,
+    operation_id: str,
+    doc: tuple[str | None, str | None],
+    schemas: _Schemas,
+    pending: list[tuple[dict[str, Any], str, int]],
+    tags: list[str],
+) -> dict[str, Any]:
+    """One method of a route: its id, docs and tags (added to `tags`), parameters, body and
+    responses, with schemas left in `pending` until every type is known."""
+    route = op.route
+    summary, long_description = doc
+    entry: dict[str, Any] = {"operationId": operation_id}
+    entry["summary"] = route.summary or summary or route.name.replace("_", " ").capitalize()
+    if route.description or long_description:
+        entry["description"] = route.description or long_description
+    if route.deprecated:
+        entry["deprecated"] = True
+    if route.tags:
+        entry["tags"] = list(route.tags)
+        tags.extend(t for t in route.tags if t not in tags)
+    parameters = _parameters(op, schemas, pending)
+    if parameters:
+        entry["parameters"] = parameters
+    body = [s for s in op.params if s.source == "body"]
+    if body:
+        entry["requestBody"] = _request_body(body, schemas, pending)
+    form = [s for s in op.params if s.source == "form"]
+    if form:
+        entry["requestBody"] = _form_body(form, schemas, pending)
+    entry["responses"] = _responses(op, schemas, pending, bool(op.params))
+    return entry
+
+
+def _add_security(
+    entry: dict[str, Any],
+    security: str | None,
+    security_schemes: dict[str, dict[str, Any]] | None,
+) -> None:
+    """The operation's `security`, and the 401/403 answers when logging in is required."""
+    if not (security and security_schemes):
+        return
+    requirement: list[dict[str, list[str]]] = [{name: []} for name in security_schemes]
+    if security == "optional":
+        requirement.append({})  # anonymous requests are served too
+    else:
+        entry["responses"].setdefault("401", _problem("Not authenticated"))
+        if security == "permission":  # logged in is not enough here
+            entry["responses"].setdefault("403", _problem("Not permitted"))
+    entry["security"] = requirement
 
 
 def _parameters(

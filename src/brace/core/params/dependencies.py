@@ -8,7 +8,6 @@ failed. App-scoped dependencies are created once and closed at shutdown.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from typing import Any, cast
@@ -19,9 +18,9 @@ from ..requests import Request
 from ..responses import Response
 from ..routing import PathParam
 from ..types import Message, Scope, Send
-from .extract import BodyReader, check_json_content_type, check_one_body, extractor, run_extractors
-from .formreader import FormReader
-from .model import HandlerError, ParamSpec, inspect_callable, qualname, type_tag
+from .dependant import ASYNC, ASYNC_GEN, SYNC, Dependant, compile_dependant
+from .extract import check_json_content_type, run_extractors
+from .model import HandlerError, qualname
 from .validation import validation_error
 
 __all__ = [
@@ -35,132 +34,30 @@ __all__ = [
 
 logger = logging.getLogger("brace")
 
-ASYNC, SYNC, ASYNC_GEN, SYNC_GEN = "async", "sync", "async_gen", "sync_gen"
-
-
-def kind_of(fn: Callable[..., Any]) -> str:
-    target = inspect.unwrap(fn)
-    if inspect.isasyncgenfunction(target):
-        return ASYNC_GEN
-    if inspect.isgeneratorfunction(target):
-        return SYNC_GEN
-    if inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
-        getattr(target, "__call__", None)  # noqa: B004 - async callable objects
-    ):
-        return ASYNC
-    return SYNC
-
-
-class Dependant:
-    """A callable whose parameters brace knows how to fill, with its own dependencies."""
-
-    __slots__ = (
-        "body_reader",
-        "fn",
-        "form_reader",
-        "kind",
-        "needs_request",
-        "plain",
-        "specs",
-        "subs",
-    )
-
-    def __init__(
-        self,
-        fn: Callable[..., Any],
-        specs: list[ParamSpec],
-        path_params: Mapping[str, PathParam],
-        subs: list[tuple[str | None, Depends, Dependant]],
-        where: str,
-    ) -> None:
-        self.fn = fn
-        self.kind = kind_of(fn)
-        self.specs = specs
-        names = list(path_params)
-        path_index = {name: i for i, name in enumerate(names)}
-        path_types = {name: p.converter.python_type for name, p in path_params.items()}
-        self.plain = [
-            (s.name, s.location, s.many, extractor(s, path_index, path_types))
-            for s in specs
-            if s.source not in ("body", "form", "depends", "response")
-        ]
-        bodies = [s for s in specs if s.source == "body"]
-        forms = [s for s in specs if s.source == "form"]
-        check_one_body(bodies, forms, where)
-        tag = type_tag(where).replace(" ", "_")
-        self.body_reader = BodyReader(bodies, tag) if bodies else None
-        self.form_reader = FormReader(forms, tag) if forms else None
-        self.subs = subs
-        self.needs_request = (
-            bool(self.plain) or self.body_reader is not None or self.form_reader is not None
-        )
-
-
-def compile_dependant(
-    fn: Callable[..., Any],
-    path_params: Mapping[str, PathParam],
-    path: str,
-    extra: Sequence[Depends] = (),
-    stack: tuple[Callable[..., Any], ...] = (),
-    where: str | None = None,
-) -> Dependant:
-    """Compile `fn` and, recursively, every dependency it declares; cycles fail loudly."""
-    where = where or f"dependency {qualname(fn)}"
-    if fn in stack:
-        chain = " -> ".join(qualname(f) for f in (*stack, fn))
-        raise HandlerError(f"dependency cycle: {chain}")
-    specs = inspect_callable(fn, where, dict(path_params), path)
-    subs: list[tuple[str | None, Depends, Dependant]] = []
-    for marker in extra:
-        subs.append((None, marker, _compile_marker(marker, path_params, path, (*stack, fn))))
-    for spec in specs:
-        if spec.dependency is not None:
-            marker = spec.dependency
-            subs.append(
-                (spec.name, marker, _compile_marker(marker, path_params, path, (*stack, fn)))
-            )
-    return Dependant(fn, specs, path_params, subs, where)
-
-
-def _compile_marker(
-    marker: Depends,
-    path_params: Mapping[str, PathParam],
-    path: str,
-    stack: tuple[Callable[..., Any], ...],
-) -> Dependant:
-    if marker.scope == "app":
-        dependant = compile_dependant(marker.dependency, {}, "", (), stack)
-        check_app_scoped(dependant)
-        return dependant
-    return compile_dependant(marker.dependency, path_params, path, (), stack)
-
-
-def check_app_scoped(dependant: Dependant) -> None:
-    """App-scoped values outlive requests: they may only use other app-scoped values."""
-    where = qualname(dependant.fn)
-    if dependant.needs_request or any(s.source == "request" for s in dependant.specs):
-        raise HandlerError(
-            f"dependency {where} has scope='app' but reads the request; "
-            "app-scoped dependencies may only depend on other app-scoped dependencies"
-        )
-    for _, marker, _sub in dependant.subs:
-        if marker.scope != "app":
-            raise HandlerError(
-                f"dependency {where} has scope='app' but depends on the request-scoped "
-                f"{qualname(marker.dependency)}"
-            )
-
-
 # -- resolution --------------------------------------------------------------------------------
 
 
+_DONE: Any = object()
+
+
+def _advance(gen: Generator[Any, None, None], exc: BaseException | None) -> Any:
+    """One step of a sync generator dependency (in a worker thread): its next value, or
+    `_DONE` when it finished (StopIteration cannot cross into a future)."""
+    try:
+        return next(gen) if exc is None else gen.throw(exc)
+    except StopIteration:
+        return _DONE
+
+
 async def _call(dependant: Dependant, kwargs: dict[str, Any], exits: list[Any]) -> Any:
+    """Call a dependency by its kind. Plain `def` dependencies (and the code of sync
+    generators) run in a worker thread, like plain `def` handlers: they may block."""
     kind = dependant.kind
     fn = dependant.fn
     if kind == ASYNC:
         return await fn(**kwargs)
     if kind == SYNC:
-        return fn(**kwargs)
+        return await asyncio.to_thread(fn, **kwargs)
     if kind == ASYNC_GEN:
         agen: AsyncGenerator[Any, None] = fn(**kwargs)
         try:
@@ -170,10 +67,9 @@ async def _call(dependant: Dependant, kwargs: dict[str, Any], exits: list[Any]) 
         exits.append(agen)
         return value
     gen: Generator[Any, None, None] = fn(**kwargs)
-    try:
-        value = next(gen)
-    except StopIteration:
-        raise HandlerError(f"dependency {qualname(fn)} did not yield a value") from None
+    value = await asyncio.to_thread(_advance, gen, None)
+    if value is _DONE:
+        raise HandlerError(f"dependency {qualname(fn)} did not yield a value")
     exits.append(gen)
     return value
 
@@ -188,11 +84,9 @@ async def close_generators(exits: list[Any], exc: BaseException | None) -> None:
                     await gen.__anext__()
                 else:
                     await gen.athrow(exc)
-            elif exc is None:
-                next(gen)
-            else:
-                gen.throw(exc)
-        except (StopAsyncIteration, StopIteration):
+            elif await asyncio.to_thread(_advance, gen, exc) is _DONE:
+                continue
+        except StopAsyncIteration:
             continue
         except BaseException as error:
             if error is exc:
@@ -407,9 +301,9 @@ class Solver:
             try:
                 if isinstance(gen, AsyncGenerator):
                     await gen.__anext__()
-                else:
-                    next(gen)
-            except (StopAsyncIteration, StopIteration):
+                elif await asyncio.to_thread(_advance, gen, None) is _DONE:
+                    continue
+            except StopAsyncIteration:
                 continue
             except BaseException as error:
                 await close_generators(exits, error)  # the others see it as a handler error

@@ -12,22 +12,15 @@ from typing import Any
 import msgspec
 
 from ..connection import HTTPConnection
-from ..datastructures import parse_query
 from ..errors import HTTPError
 from ..markers import Body
 from ..requests import Request, raw_header
-from ..routing import Route
-from ..scope import PATH_VALUES
 from ..types import Receive, Scope
-from .formreader import FormReader
 from .model import (
     HandlerError,
     ParamSpec,
-    inspect_callable,
     is_form_model,
     is_pydantic_model,
-    qualname,
-    type_tag,
     unwrap_optional,
 )
 from .validation import (
@@ -37,7 +30,6 @@ from .validation import (
     json_kind,
     missing_item,
     raw_json,
-    validation_error,
 )
 
 SyncBuilder = Callable[[Scope, Receive, Sequence[Any]], dict[str, Any]]
@@ -46,14 +38,40 @@ AsyncBuilder = Callable[[Scope, Receive, Sequence[Any]], Awaitable[dict[str, Any
 # -- extraction ----------------------------------------------------------------------------
 
 
-class _Missing(Exception):
+class Missing(Exception):
     """A required value is absent (raised only on the error path)."""
 
 
 Extract = Callable[[HTTPConnection, Sequence[Any]], Any]
 
 
-def _converter(spec: ParamSpec) -> Callable[[Any], Any] | None:
+def pick(
+    raw: Any, many: bool, required: bool, default: Any, convert: Callable[[Any], Any] | None
+) -> Any:
+    """The one rule for a query, header or cookie value: what the request carried (None, or
+    an empty list for a repeated key), else the default, else `Missing`; converted to the
+    parameter's type."""
+    if raw is None or (many and not raw):
+        if required:
+            raise Missing
+        return default
+    return raw if convert is None else convert(raw)
+
+
+def record_error(errors: list[dict[str, Any]], location: str, many: bool, exc: Exception) -> None:
+    """The problem item for a value that failed: missing, or not of its type."""
+    if isinstance(exc, Missing):
+        errors.append(missing_item(location))
+        return
+    assert isinstance(exc, msgspec.ValidationError)
+    # Path, query, header and cookie values arrive as text (a list of texts for repeated
+    # keys), whatever the handler asked for.
+    item = error_item(location, exc)
+    item["input"] = "array" if many and item["loc"] == location else "str"
+    errors.append(item)
+
+
+def converter(spec: ParamSpec) -> Callable[[Any], Any] | None:
     """None when the raw value is already right (plain `str`), else a msgspec conversion."""
     annotation = spec.annotation
     if annotation is str or annotation == (str | None) or annotation is Any:
@@ -62,7 +80,7 @@ def _converter(spec: ParamSpec) -> Callable[[Any], Any] | None:
 
 
 def extractor(spec: ParamSpec, path_index: dict[str, int], path_types: dict[str, type]) -> Extract:
-    convert = _converter(spec)
+    convert = converter(spec)
     key = spec.key
     default = spec.default
     required = spec.required
@@ -88,31 +106,15 @@ def extractor(spec: ParamSpec, path_index: dict[str, int], path_types: dict[str,
 
         def from_multi(request: HTTPConnection, values: Sequence[Any]) -> Any:
             container = request.query_params if source == "query" else request.headers
-            if many:
-                raw: Any = container.getall(key)
-                if not raw:
-                    if required:
-                        raise _Missing
-                    return default
-            else:
-                raw = container.get(key)
-                if raw is None:
-                    if required:
-                        raise _Missing
-                    return default
-            return raw if convert is None else convert(raw)
+            raw = container.getall(key) if many else container.get(key)
+            return pick(raw, many, required, default, convert)
 
         return from_multi
 
     if source == "cookie":
 
         def from_cookie(request: HTTPConnection, values: Sequence[Any]) -> Any:
-            raw = request.cookies.get(key)
-            if raw is None:
-                if required:
-                    raise _Missing
-                return default
-            return raw if convert is None else convert(raw)
+            return pick(request.cookies.get(key), False, required, default, convert)
 
         return from_cookie
 
@@ -130,17 +132,11 @@ def run_extractors(
     errors: list[dict[str, Any]],
 ) -> None:
     """Fill `kwargs` from path/query/header/cookie extractors, collecting every error."""
-    for name, location, many, extractor in plain:
+    for name, location, many, extract in plain:
         try:
-            kwargs[name] = extractor(request, values)
-        except msgspec.ValidationError as exc:
-            # Path, query, header and cookie values arrive as text (a list of texts for
-            # repeated keys), whatever the handler asked for.
-            item = error_item(location, exc)
-            item["input"] = "array" if many and item["loc"] == location else "str"
-            errors.append(item)
-        except _Missing:
-            errors.append(missing_item(location))
+            kwargs[name] = extract(request, values)
+        except (msgspec.ValidationError, Missing) as exc:
+            record_error(errors, location, many, exc)
 
 
 class BodyReader:
@@ -246,154 +242,3 @@ def check_one_body(bodies: list[ParamSpec], forms: list[ParamSpec], where: str) 
             f"{where}: {models[0].name!r} takes the whole form, so {others} cannot also read "
             "form fields; put them in the model"
         )
-
-
-def compile_params(
-    route: Route, fn: Callable[..., Any]
-) -> tuple[list[ParamSpec], SyncBuilder | None, AsyncBuilder | None]:
-    """The handler's parameters and the function producing its keyword arguments: a plain
-    function when nothing needs awaiting, a coroutine function when a body must be read.
-    Both are None when the handler takes no parameters."""
-    where = f"handler {qualname(fn)} for {route.path!r}"
-    specs = inspect_callable(fn, where, {p.name: p for p in route.params}, route.path)
-    if not specs or any(s.source in ("depends", "response") for s in specs):
-        return specs, None, None  # dependencies are resolved by the dependency plan
-    param_names = route.param_names
-    path_index = {name: i for i, name in enumerate(param_names)}
-    path_types = {p.name: p.converter.python_type for p in route.params}
-    bodies = [s for s in specs if s.source == "body"]
-    forms = [s for s in specs if s.source == "form"]
-    check_one_body(bodies, forms, where)
-    plain = [
-        (s.name, s.location, s.many, extractor(s, path_index, path_types))
-        for s in specs
-        if s.source not in ("body", "form")
-    ]
-
-    if not bodies and all(
-        s.source == "path" and (s.annotation is path_types[s.key] or s.annotation is Any)
-        for s in specs
-    ):
-        names = [(s.name, path_index[s.key]) for s in specs]
-
-        def path_only(scope: Scope, receive: Receive, values: Sequence[Any]) -> dict[str, Any]:
-            return {name: values[index] for name, index in names}
-
-        return specs, path_only, None
-
-    def extract(
-        request: Request, values: Sequence[Any], errors: list[dict[str, Any]]
-    ) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {}
-        run_extractors(plain, request, values, kwargs, errors)
-        return kwargs
-
-    def new_request(scope: Scope, receive: Receive, values: Sequence[Any]) -> Request:
-        if param_names:
-            scope[PATH_VALUES] = (param_names, values)
-        return Request(scope, receive)
-
-    if all(s.source in ("path", "query") for s in specs):
-        return specs, _path_and_query_builder(specs, path_index, path_types), None
-
-    if forms:
-        form_reader = FormReader(forms, type_tag(fn))
-
-        async def build_with_form(
-            scope: Scope, receive: Receive, values: Sequence[Any]
-        ) -> dict[str, Any]:
-            request = new_request(scope, receive, values)
-            errors: list[dict[str, Any]] = []
-            kwargs = extract(request, values, errors)
-            form_reader.read(await request.form(), kwargs, errors)
-            if errors:
-                raise validation_error(errors)
-            return kwargs
-
-        return specs, None, build_with_form
-
-    if not bodies:
-
-        def build(scope: Scope, receive: Receive, values: Sequence[Any]) -> dict[str, Any]:
-            errors: list[dict[str, Any]] = []
-            kwargs = extract(new_request(scope, receive, values), values, errors)
-            if errors:
-                raise validation_error(errors)
-            return kwargs
-
-        return specs, build, None
-
-    body_reader = BodyReader(bodies, type_tag(fn))
-
-    async def build_with_body(
-        scope: Scope, receive: Receive, values: Sequence[Any]
-    ) -> dict[str, Any]:
-        request = new_request(scope, receive, values)
-        errors: list[dict[str, Any]] = []
-        kwargs = extract(request, values, errors)
-        check_json_content_type(request)
-        body_reader.read(await request.body(), kwargs, errors)
-        if errors:
-            raise validation_error(errors)
-        return kwargs
-
-    return specs, None, build_with_body
-
-
-def _path_and_query_builder(
-    specs: list[ParamSpec], path_index: dict[str, int], path_types: dict[str, type]
-) -> SyncBuilder:
-    """The common typed-GET case: only path and query values, read straight from the scope
-    without building a Request (the hottest path of typed APIs)."""
-    query_specs = [
-        (s.name, s.location, s.key, s.many, _converter(s), s.default, s.required)
-        for s in specs
-        if s.source == "query"
-    ]
-    path_specs = [
-        (s.name, s.location, extractor(s, path_index, path_types))
-        for s in specs
-        if s.source == "path"
-    ]
-
-    def build(scope: Scope, receive: Receive, values: Sequence[Any]) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {}
-        errors: list[dict[str, Any]] | None = None
-        for name, location, extract in path_specs:
-            try:
-                kwargs[name] = extract(None, values)  # type: ignore[arg-type]
-            except msgspec.ValidationError as exc:
-                errors = errors or []
-                item = error_item(location, exc)
-                item["input"] = "str"
-                errors.append(item)
-        raw_query = scope.get("query_string")
-        try:
-            pairs = parse_query(raw_query) if raw_query else []
-        except UnicodeDecodeError:
-            raise HTTPError(400, "The query string is not valid UTF-8.") from None
-        query = dict(pairs) if pairs else {}
-        for name, location, key, many, convert, default, required in query_specs:
-            raw: Any = [v for k, v in pairs if k == key] if many else query.get(key)
-            if raw is None or (many and not raw):
-                if required:
-                    errors = errors or []
-                    errors.append(missing_item(location))
-                else:
-                    kwargs[name] = default
-                continue
-            if convert is None:
-                kwargs[name] = raw
-                continue
-            try:
-                kwargs[name] = convert(raw)
-            except msgspec.ValidationError as exc:
-                errors = errors or []
-                item = error_item(location, exc)
-                item["input"] = "array" if many and item["loc"] == location else "str"
-                errors.append(item)
-        if errors:
-            raise validation_error(errors)
-        return kwargs
-
-    return build

@@ -205,107 +205,161 @@ def inspect_callable(
         hints = typing.get_type_hints(fn, include_extras=True)
     except Exception as exc:
         raise HandlerError(f"{where}: cannot resolve its type hints ({exc})") from exc
-    specs: list[ParamSpec] = []
-    for param in signature.parameters.values():
-        at = f"{where}, parameter {param.name!r}"
-        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
-            raise HandlerError(f"{at}: *args/**kwargs parameters are not supported")
-        if param.kind is inspect.Parameter.POSITIONAL_ONLY:
-            raise HandlerError(f"{at}: must not be positional-only")
-        annotation = hints.get(param.name, EMPTY)
-        base, extras = split_annotated(annotation)
-        markers = [m for m in extras if isinstance(m, (Param, Depends))]
-        if len(markers) > 1:
-            raise HandlerError(f"{at}: more than one source marker ({markers})")
-        default = param.default
-        if isinstance(default, (Param, Depends)):
-            raise HandlerError(f"{at}: put markers in Annotated[...], not in the default value")
-        first = markers[0] if markers else None
-        if isinstance(first, Depends):
-            specs.append(ParamSpec(param.name, "depends", param.name, base, dependency=first))
-            continue
-        marker: Param | None = first
-        if typing.get_origin(base) is FormResult:
-            (model,) = typing.get_args(base) or (Any,)
-            if not is_form_model(model):
-                raise HandlerError(f"{at}: FormResult[...] needs a model, not {model!r}")
-            specs.append(ParamSpec(param.name, "form", param.name, model, result=True))
-            continue
-        if isinstance(base, type) and issubclass(base, BackgroundTasks):
-            # Tasks run after the response: a generator dependency does exactly that.
-            later = Depends(background_tasks)
-            specs.append(ParamSpec(param.name, "depends", param.name, base, dependency=later))
-            continue
-        if isinstance(base, type) and issubclass(base, HTTPConnection):
-            specs.append(ParamSpec(param.name, "request", param.name, base))
-            continue
-        if isinstance(base, type) and issubclass(base, Response):
-            # Headers, cookies and a status for a handler that returns plain data.
-            specs.append(ParamSpec(param.name, "response", param.name, base))
-            continue
-        if marker is not None:
-            source = marker.source
-        elif param.name in path_params:
-            source = "path"
-        elif is_upload(base):
-            source = "form"
-        elif annotation is EMPTY:
-            raise HandlerError(
-                f"{at}: no type annotation and not a path parameter; annotate it "
-                f"(`{param.name}: str` for a query parameter, `request: Request`, or a model "
-                "for a JSON body)"
-            )
-        elif is_scalar(base) or is_scalar_sequence(base):
-            source = "query"
-        elif is_body_type(base):
-            source = "body"
-        else:
-            raise HandlerError(
-                f"{at}: cannot tell where {base!r} comes from; use Annotated[..., Query()] / "
-                "Header() / Cookie() / Body(), or a msgspec Struct, dataclass, TypedDict or "
-                "pydantic model for a JSON body"
-            )
-        key = (marker.alias if marker is not None else None) or param.name
-        if source == "path":
-            if key not in path_params:
-                raise HandlerError(f"{at}: {path!r} has no path parameter {{{key}}}")
-            if default is not EMPTY:
-                raise HandlerError(f"{at}: a path parameter cannot have a default")
-        elif source == "header":
-            convert = getattr(marker, "convert_underscores", True)
-            if marker is None or marker.alias is None:
-                key = key.replace("_", "-") if convert else key
-            key = key.lower()
-        base_type = base if annotation is not EMPTY else path_params[key].converter.python_type
-        if source == "form":
-            if not (
-                is_scalar(base_type)
-                or is_scalar_sequence(base_type)
-                or is_upload(base_type)
-                or is_form_model(base_type)
-            ):
-                raise HandlerError(
-                    f"{at}: a form parameter must be a scalar, a list of them, an UploadFile "
-                    "or a model of the form's fields"
-                )
-        elif source != "body" and not (is_scalar(base_type) or is_scalar_sequence(base_type)):
-            raise HandlerError(f"{at}: a {source} parameter must be a scalar or a list of them")
-        _, optional = unwrap_optional(base_type)
-        if default is EMPTY and optional and source != "path":
-            default = None
-        typ = _constrained(base_type, marker, [e for e in extras if e is not marker], at)
-        specs.append(
-            ParamSpec(
-                param.name,
-                source,
-                key,
-                typ,
-                default,
-                marker,
-                many=source in ("query", "header") and is_scalar_sequence(base_type),
-            )
+    return [
+        _classify(
+            param,
+            hints.get(param.name, EMPTY),
+            f"{where}, parameter {param.name!r}",
+            path_params,
+            path,
         )
-    return specs
+        for param in signature.parameters.values()
+    ]
+
+
+def _classify(
+    param: inspect.Parameter,
+    annotation: Any,
+    at: str,
+    path_params: dict[str, PathParam],
+    path: str,
+) -> ParamSpec:
+    """What one parameter is: a dependency, a special object, or a value from the request."""
+    if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+        raise HandlerError(f"{at}: *args/**kwargs parameters are not supported")
+    if param.kind is inspect.Parameter.POSITIONAL_ONLY:
+        raise HandlerError(f"{at}: must not be positional-only")
+    base, extras = split_annotated(annotation)
+    markers = [m for m in extras if isinstance(m, (Param, Depends))]
+    if len(markers) > 1:
+        raise HandlerError(f"{at}: more than one source marker ({markers})")
+    if isinstance(param.default, (Param, Depends)):
+        raise HandlerError(f"{at}: put markers in Annotated[...], not in the default value")
+    first = markers[0] if markers else None
+    if isinstance(first, Depends):
+        return ParamSpec(param.name, "depends", param.name, base, dependency=first)
+    special = _special(param.name, base, at)
+    if special is not None:
+        return special
+    source = _source_of(param.name, annotation, base, first, path_params, at)
+    return _value_spec(param, annotation, base, extras, first, source, path_params, path, at)
+
+
+def _special(name: str, base: Any, at: str) -> ParamSpec | None:
+    """Parameters that are not request values: FormResult, BackgroundTasks, the connection,
+    the response."""
+    if typing.get_origin(base) is FormResult:
+        (model,) = typing.get_args(base) or (Any,)
+        if not is_form_model(model):
+            raise HandlerError(f"{at}: FormResult[...] needs a model, not {model!r}")
+        return ParamSpec(name, "form", name, model, result=True)
+    if not isinstance(base, type):
+        return None
+    if issubclass(base, BackgroundTasks):
+        # Tasks run after the response: a generator dependency does exactly that.
+        return ParamSpec(name, "depends", name, base, dependency=Depends(background_tasks))
+    if issubclass(base, HTTPConnection):
+        return ParamSpec(name, "request", name, base)
+    if issubclass(base, Response):
+        # Headers, cookies and a status for a handler that returns plain data.
+        return ParamSpec(name, "response", name, base)
+    return None
+
+
+def _source_of(
+    name: str,
+    annotation: Any,
+    base: Any,
+    marker: Param | None,
+    path_params: dict[str, PathParam],
+    at: str,
+) -> str:
+    """Where a value comes from: its marker says, else its name or type does."""
+    if marker is not None:
+        return marker.source
+    if name in path_params:
+        return "path"
+    if is_upload(base):
+        return "form"
+    if annotation is EMPTY:
+        raise HandlerError(
+            f"{at}: no type annotation and not a path parameter; annotate it "
+            f"(`{name}: str` for a query parameter, `request: Request`, or a model "
+            "for a JSON body)"
+        )
+    if is_scalar(base) or is_scalar_sequence(base):
+        return "query"
+    if is_body_type(base):
+        return "body"
+    raise HandlerError(
+        f"{at}: cannot tell where {base!r} comes from; use Annotated[..., Query()] / "
+        "Header() / Cookie() / Body(), or a msgspec Struct, dataclass, TypedDict or "
+        "pydantic model for a JSON body"
+    )
+
+
+def _wire_key(
+    name: str,
+    source: str,
+    marker: Param | None,
+    default: Any,
+    path_params: dict[str, Any],
+    path: str,
+    at: str,
+) -> str:
+    """The name on the wire: the alias, a header's dashed lower-case name, a path segment."""
+    key = (marker.alias if marker is not None else None) or name
+    if source == "path":
+        if key not in path_params:
+            raise HandlerError(f"{at}: {path!r} has no path parameter {{{key}}}")
+        if default is not EMPTY:
+            raise HandlerError(f"{at}: a path parameter cannot have a default")
+    elif source == "header":
+        convert = getattr(marker, "convert_underscores", True)
+        if marker is None or marker.alias is None:
+            key = key.replace("_", "-") if convert else key
+        key = key.lower()
+    return key
+
+
+def _check_shape(source: str, base_type: Any, at: str) -> None:
+    """Only bodies carry structures; forms carry scalars, lists, files or a whole model."""
+    if source == "form":
+        if not (
+            is_scalar(base_type)
+            or is_scalar_sequence(base_type)
+            or is_upload(base_type)
+            or is_form_model(base_type)
+        ):
+            raise HandlerError(
+                f"{at}: a form parameter must be a scalar, a list of them, an UploadFile "
+                "or a model of the form's fields"
+            )
+    elif source != "body" and not (is_scalar(base_type) or is_scalar_sequence(base_type)):
+        raise HandlerError(f"{at}: a {source} parameter must be a scalar or a list of them")
+
+
+def _value_spec(
+    param: inspect.Parameter,
+    annotation: Any,
+    base: Any,
+    extras: list[Any],
+    marker: Param | None,
+    source: str,
+    path_params: dict[str, PathParam],
+    path: str,
+    at: str,
+) -> ParamSpec:
+    default = param.default
+    key = _wire_key(param.name, source, marker, default, path_params, path, at)
+    base_type = base if annotation is not EMPTY else path_params[key].converter.python_type
+    _check_shape(source, base_type, at)
+    _, optional = unwrap_optional(base_type)
+    if default is EMPTY and optional and source != "path":
+        default = None
+    typ = _constrained(base_type, marker, [e for e in extras if e is not marker], at)
+    many = source in ("query", "header") and is_scalar_sequence(base_type)
+    return ParamSpec(param.name, source, key, typ, default, marker, many=many)
 
 
 def has_model(annotation: Any) -> bool:

@@ -146,21 +146,7 @@ _PLAIN_JSON: dict[Any, tuple[type, ...]] = {
 def _build_walker(annotation: Any) -> Walker:
     base, extras = split_annotated(annotation)
     inner, optional = unwrap_optional(base)
-
-    # A one-field Struct around the type: msgspec caches a Struct's validation plan, while a
-    # bare annotation (`Annotated[float, Meta(gt=0)]`) would be re-analysed on every call.
-    holder = msgspec.defstruct("Leaf", [("v", annotation)])
-
-    def leaf(value: Any, location: str, out: list[dict[str, Any]], depth: int) -> None:
-        if type(out) is _KnownErrors and out.first["loc"] == location:
-            out.append(out.first)
-            return
-        try:
-            msgspec.convert({"v": value}, holder, strict=False)
-        except msgspec.ValidationError as exc:
-            # The holder's field is `v`: its path is the value's own.
-            out.append(_error_from(location, str(exc), value, " - at `$.v"))
-
+    leaf = _leaf_walker(annotation)
     if extras:
         return leaf
     accepts = _PLAIN_JSON.get(inner)
@@ -178,29 +164,55 @@ def _build_walker(annotation: Any) -> Walker:
     ):
         return _model_walker(inner, optional, leaf)
     if typing.get_origin(inner) is list and has_model(inner):
-        # Only lists of models are walked item by item; msgspec already names the index of
-        # a bad scalar item (`tags[3]`), so those lists are checked in one call.
-        (item_type,) = typing.get_args(inner) or (Any,)
-
-        def items(value: Any, location: str, out: list[dict[str, Any]], depth: int) -> None:
-            if value is None and optional:
-                return
-            if not isinstance(value, list) or depth >= _MAX_DEPTH:
-                leaf(value, location, out, depth)
-                return
-            check = _walker(item_type)
-            for index, item in enumerate(value):
-                check(item, f"{location}[{index}]", out, depth + 1)
-
-        return items
+        return _list_walker(inner, optional, leaf)
     return leaf
+
+
+def _leaf_walker(annotation: Any) -> Walker:
+    """Checks a value in one msgspec call (what the other walkers fall back to)."""
+    # A one-field Struct around the type: msgspec caches a Struct's validation plan, while a
+    # bare annotation (`Annotated[float, Meta(gt=0)]`) would be re-analysed on every call.
+    holder = msgspec.defstruct("Leaf", [("v", annotation)])
+
+    def leaf(value: Any, location: str, out: list[dict[str, Any]], depth: int) -> None:
+        if type(out) is _KnownErrors and out.first["loc"] == location:
+            out.append(out.first)
+            return
+        try:
+            msgspec.convert({"v": value}, holder, strict=False)
+        except msgspec.ValidationError as exc:
+            # The holder's field is `v`: its path is the value's own.
+            out.append(_error_from(location, str(exc), value, " - at `$.v"))
+
+    return leaf
+
+
+def _list_walker(inner: Any, optional: bool, leaf: Walker) -> Walker:
+    """Only lists of models are walked item by item; msgspec already names the index of a
+    bad scalar item (`tags[3]`), so those lists are checked in one call."""
+    (item_type,) = typing.get_args(inner) or (Any,)
+
+    def items(value: Any, location: str, out: list[dict[str, Any]], depth: int) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, list) or depth >= _MAX_DEPTH:
+            leaf(value, location, out, depth)
+            return
+        check = _walker(item_type)
+        for index, item in enumerate(value):
+            check(item, f"{location}[{index}]", out, depth + 1)
+
+    return items
+
+
+FieldPlan = list[tuple[str, bool, tuple[type, ...], tuple[type, ...], Walker]]
 
 
 def _model_walker(cls: type, optional: bool, leaf: Walker) -> Walker:
     # (key, required, plainly valid JSON types, plainly valid item types of a list, walker),
     # made on the first call: a model may refer to itself, so its fields' walkers cannot all
     # be built up front.
-    plan: list[tuple[str, bool, tuple[type, ...], tuple[type, ...], Walker]] = []
+    plan: FieldPlan = []
     known: set[str] = set()
     forbid_unknown = False
 
@@ -217,32 +229,44 @@ def _model_walker(cls: type, optional: bool, leaf: Walker) -> Walker:
                 accepts, item_accepts = _plain_types(field_type)
                 plan.append((key, required, accepts, item_accepts, _walker(field_type)))
                 known.add(key)
-        for key, required, accepts, item_accepts, check in plan:
-            try:
-                item = value[key]
-            except KeyError:
-                if required:
-                    out.append(missing_item(f"{location}.{key}"))
-                continue
-            # The usual case for most fields of a rejected body: plainly valid, no msgspec.
-            kind = type(item)
-            if kind in accepts:
-                continue
-            if kind is list and item_accepts and all(type(x) in item_accepts for x in item):
-                continue
-            check(item, f"{location}.{key}", out, depth + 1)
+        _check_fields(plan, value, location, out, depth)
         if forbid_unknown:
-            for key in value:
-                if key not in known:
-                    out.append(
-                        {
-                            "loc": f"{location}.{key}",
-                            "msg": f"Object contains unknown field `{key}`",
-                            "input": json_kind(value[key]),
-                        }
-                    )
+            _check_unknown(known, value, location, out)
 
     return model
+
+
+def _check_fields(
+    plan: FieldPlan, value: dict[str, Any], location: str, out: list[dict[str, Any]], depth: int
+) -> None:
+    for key, required, accepts, item_accepts, check in plan:
+        try:
+            item = value[key]
+        except KeyError:
+            if required:
+                out.append(missing_item(f"{location}.{key}"))
+            continue
+        # The usual case for most fields of a rejected body: plainly valid, no msgspec.
+        kind = type(item)
+        if kind in accepts:
+            continue
+        if kind is list and item_accepts and all(type(x) in item_accepts for x in item):
+            continue
+        check(item, f"{location}.{key}", out, depth + 1)
+
+
+def _check_unknown(
+    known: set[str], value: dict[str, Any], location: str, out: list[dict[str, Any]]
+) -> None:
+    for key in value:
+        if key not in known:
+            out.append(
+                {
+                    "loc": f"{location}.{key}",
+                    "msg": f"Object contains unknown field `{key}`",
+                    "input": json_kind(value[key]),
+                }
+            )
 
 
 def _plain_types(annotation: Any) -> tuple[tuple[type, ...], tuple[type, ...]]:
