@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Unpack
 
+from .config import current_env
 from .core.app import App as CoreApp
 from .core.app import AppOptions
 from .health import Check, install_health
@@ -63,6 +64,16 @@ class App(CoreApp):
         """The OpenAPI plugin: its fields (`title`, `docs_url`...) can change until start-up."""
         options["plugins"] = [self.openapi, AccessLog(), *options.get("plugins", ())]
         super().__init__(**options)
+        self.on_startup(self._refuse_debug_in_production)
+
+    def _refuse_debug_in_production(self) -> None:
+        """A start-up hook: production refuses debug mode (`brace check` still loads such
+        an app, to report it)."""
+        if self.debug and current_env() == "prod":
+            raise RuntimeError(
+                "App(debug=True) is refused when BRACE_ENV=prod: debug pages show source code "
+                "and tracebacks to anyone"
+            )
 
     def health(
         self,

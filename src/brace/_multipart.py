@@ -43,6 +43,8 @@ class _MultipartBuilder:
         self.current_file: UploadFile | None = None
         self.current_value = bytearray()
         self.ended = False
+        self.text_held = 0  # bytes of finished text fields, held in memory
+        self.files_held = 0  # bytes of files still in memory
 
     # -- parser callbacks (sync): remember what happened --------------------------------
 
@@ -137,6 +139,13 @@ class _MultipartBuilder:
                     f"Form field {self.current_name[:100]!r} is larger than "
                     f"{self.limits.max_field_size} bytes.",
                 )
+            text = self.text_held + len(self.current_value)
+            if text + self.files_held > self.limits.max_memory_size:
+                await self._spill_files()  # text cannot go to disk; files can
+                if text > self.limits.max_memory_size:
+                    raise HTTPError(
+                        413, f"The form's text is larger than {self.limits.max_memory_size} bytes."
+                    )
             return
         if upload.size + len(data) > self.limits.max_file_size:
             raise HTTPError(
@@ -144,7 +153,20 @@ class _MultipartBuilder:
                 f"The file in field {self.current_name[:100]!r} is larger than "
                 f"{self.limits.max_file_size} bytes.",
             )
+        if upload.in_memory:
+            held = self.text_held + self.files_held + len(self.current_value) + len(data)
+            if held > self.limits.max_memory_size:
+                await self._spill_files()
+            else:
+                self.files_held += len(data)
         await upload.write(data)
+
+    async def _spill_files(self) -> None:
+        """Move every file still in memory to its temporary file on disk."""
+        for _, value in self.items:
+            if isinstance(value, UploadFile) and value.in_memory:
+                await value.move_to_disk()
+        self.files_held = 0
 
     def _end_part(self) -> None:
         if self.current_file is not None:
@@ -155,6 +177,7 @@ class _MultipartBuilder:
             bytes(self.current_value), f"Form field {self.current_name[:100]!r} is not valid UTF-8."
         )
         self.items.append((self.current_name, value))
+        self.text_held += len(self.current_value)
         self.current_value.clear()
 
     async def close_files(self) -> None:

@@ -156,13 +156,17 @@ class CSRFCheck:
                 raise _refused("a form was posted from another site")
             return
         self._check_origin(request)
+        stored = request.session.get(SESSION_KEY)
         token = request.headers.get(CSRF_HEADER)
         if token is None and is_form_media(request.headers.get("content-type", "")):
+            if not isinstance(stored, str):
+                # No token was ever issued to this session (a junk or expired cookie): no
+                # form could carry a valid one, so the body is not read at all.
+                raise _refused("the session has no CSRF token; reload the page")
             value = (await request.form()).get(CSRF_FIELD)
             token = value if isinstance(value, str) else None
         if not token:
             raise _refused("the CSRF token is missing (send the csrf_token field or header)")
-        stored = request.session.get(SESSION_KEY)
         if not isinstance(stored, str) or not _token_matches(token, stored):
             raise _refused("the CSRF token is invalid or the session has expired; reload the page")
 

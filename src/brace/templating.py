@@ -23,7 +23,7 @@ from .csrf import csrf_input, csrf_token
 __all__ = ["Templates"]
 
 ContextProcessor = Callable[[Request], Mapping[str, Any]]
-AUTOESCAPED = ("html", "htm", "xml", "svg", "xhtml")
+AUTOESCAPED = ("html", "htm", "xml", "svg", "xhtml", "j2", "jinja2", "jinja")
 
 
 class Templates:

@@ -164,3 +164,73 @@ def test_smtp_mailer_speaks_starttls_and_logs_in(monkeypatch: pytest.MonkeyPatch
         ("send", ("a@example.com", "Hi")),
         ("quit", None),
     ]
+
+
+def test_a_password_reset_ends_opaque_bearer_tokens(db_url: str, mailer: MemoryMailer) -> None:
+    from sqlalchemy import select
+
+    from brace.auth import User
+    from brace.auth.tokens import create_access_token
+    from brace.db import DB
+
+    app = make_app(db_url, mailer=mailer)
+
+    @app.post("/issue-opaque")
+    async def issue(session: DB) -> str:
+        user = await session.scalar(select(User).where(User.email == "ada@example.com"))
+        return await create_access_token(session, user, label="test")
+
+    with TestClient(app) as client:
+        token = client.post("/issue-opaque").text
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert client.get("/private", headers=bearer).text == "hello ada@example.com"
+        ask_reset(client, "ada@example.com")
+        assert choose(client, link_from(mailer), NEW).status_code == 303
+        assert client.get("/private", headers=bearer).status_code == 401
+
+
+class DownMailer:
+    """A mail server that is down: every send fails after a while."""
+
+    def __init__(self) -> None:
+        self.tried: list[str] = []
+
+    async def send(self, message: Message) -> None:
+        self.tried.extend(message.to)
+        await asyncio.sleep(0.05)
+        raise ConnectionRefusedError("the mail server is down")
+
+
+def test_with_the_mailer_down_both_paths_answer_the_same(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    mailer = DownMailer()
+    with TestClient(make_app(db_url, mailer=mailer)) as client:
+        known = ask_reset(client, "ada@example.com")
+        unknown = ask_reset(client, "nobody@example.com")
+    assert known.status_code == unknown.status_code == 200
+
+    # The same page, but for the per-page CSRF token.
+    def page(text: str) -> str:
+        return re.sub(r'value="[^"]+"', 'value=""', text)
+
+    assert page(known.text) == page(unknown.text)
+    assert "If an account exists" in known.text and "If an account exists" in unknown.text
+    assert mailer.tried == ["ada@example.com"]  # sent after the response, and it failed...
+    assert "Background task" in caplog.text and "mail server is down" in caplog.text  # logged
+
+
+def test_reset_requests_are_rate_limited_per_address(db_url: str, mailer: MemoryMailer) -> None:
+    with TestClient(make_app(db_url, mailer=mailer)) as client:
+        for _ in range(5):
+            assert ask_reset(client, "ada@example.com").status_code == 200
+        refused = ask_reset(client, "ada@example.com")
+        assert refused.status_code == 429 and refused.headers["retry-after"] == "900"
+        assert len(mailer.outbox) == 5
+
+
+def test_the_empty_reset_page_is_a_200(client: TestClient) -> None:
+    page = client.get("/auth/password-reset")
+    assert page.status_code == 200 and 'name="email"' in page.text
+    invalid = client.post("/auth/password-reset", data={"email": "", "csrf_token": csrf(client)})
+    assert invalid.status_code == 422

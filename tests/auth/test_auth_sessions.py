@@ -1,6 +1,7 @@
 """Session logins through the login page: redirects with a safe `next`, session fixation,
 permissions on handlers and routers, logout, password changes, throttling."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -208,3 +209,71 @@ def test_building_views_twice_does_not_nest_loaders() -> None:
     auth_views(templates)
     loader = templates.env.loader
     assert isinstance(loader, jinja2.ChoiceLoader) and len(loader.loaders) == 2
+
+
+def _attempts(app: Any, passwords: list[str], client_host: str) -> Any:
+    """Log in concurrently with each password (as ada), straight through `authenticate`."""
+    from brace import HTTPError, Request
+    from brace.auth import authenticate
+    from brace.db import Database
+
+    async def one(password: str) -> str:
+        scope = {
+            "type": "http",
+            "app": app,
+            "method": "POST",
+            "path": "/auth/login",
+            "headers": [],
+            "client": (client_host, 1),
+        }
+        async with Database.of(app).session() as session:
+            try:
+                user = await authenticate(Request(scope), session, "ada@example.com", password)
+            except HTTPError as error:
+                return str(error.status_code)
+        return "in" if user is not None else "wrong"
+
+    async def all_at_once() -> list[str]:
+        return list(await asyncio.gather(*(one(p) for p in passwords)))
+
+    return all_at_once()
+
+
+def test_concurrent_attempts_are_counted_before_the_password_is_checked(db_url: str) -> None:
+    app = make_app(db_url, throttle=Throttle(limit=10, window=60))
+    with TestClient(app) as client:
+        outcomes = client.run(_attempts(app, ["wrong password"] * 60, "10.1.1.1"))
+        assert outcomes.count("wrong") == 10  # only the first ten were evaluated
+        assert outcomes.count("429") == 50
+
+
+def test_the_right_password_among_many_wrong_ones_sent_together_is_refused(db_url: str) -> None:
+    app = make_app(db_url, throttle=Throttle(limit=10, window=60))
+    with TestClient(app) as client:
+        outcomes = client.run(_attempts(app, ["wrong password"] * 39 + [PASSWORD], "10.1.1.2"))
+        assert "in" not in outcomes
+        assert outcomes[-1] == "429"
+
+
+def test_successful_logins_do_not_count_against_the_client_address(db_url: str) -> None:
+    app = make_app(db_url, throttle=Throttle(limit=3, window=60))
+    with TestClient(app, client=("10.0.0.7", 1)) as client:
+        for _ in range(6):  # more than the limit, all right: an office behind one address
+            assert log_in(client).status_code == 303
+            client.post("/auth/logout", data={"csrf_token": csrf(client)})
+
+
+def test_ipv6_clients_are_counted_per_64(db_url: str) -> None:
+    from brace.auth._throttle import client_group
+
+    assert client_group("2001:db8:1:2:aaaa::1") == client_group("2001:db8:1:2:bbbb::9")
+    assert client_group("2001:db8:1:2::1") != client_group("2001:db8:1:3::1")
+    assert client_group("10.0.0.1") == "10.0.0.1"
+    app = make_app(db_url, throttle=Throttle(limit=3, window=60))
+    for host in ("2001:db8::a", "2001:db8::b", "2001:db8::c"):
+        with TestClient(app, client=(host, 1)) as client:
+            log_in(client, f"{host[-1]}@x.y", "wrong")
+    with TestClient(app, client=("2001:db8::d", 1)) as client:
+        assert log_in(client, "ed@example.com").status_code == 429  # same /64
+    with TestClient(app, client=("2001:db8:0:1::d", 1)) as client:
+        assert log_in(client, "ed@example.com").status_code == 303  # another /64

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from brace.testing import TestClient
-from support_auth import csrf
+from support_auth import csrf, log_in
 
 GOOD = "a long and fresh passphrase"
 
@@ -56,3 +56,14 @@ def test_sign_up_refusals(
 def test_sign_up_next_stays_on_the_site(client: TestClient) -> None:
     r = sign_up(client, "n2@example.com", next_url="https://evil.example/")
     assert r.headers["location"] == "/"
+
+
+def test_emails_are_one_account_whatever_their_case(client: TestClient) -> None:
+    first = sign_up(client, "Grace@Example.com")
+    assert first.status_code == 303, first.text
+    again = sign_up(client, "grace@example.COM")
+    assert again.status_code == 422
+    assert "already exists" in again.text
+    assert client.get("/private").text == "hello grace@example.com"  # stored lower-case
+    client.post("/auth/logout", data={"csrf_token": csrf(client)})
+    assert log_in(client, "GRACE@example.com", GOOD).status_code == 303

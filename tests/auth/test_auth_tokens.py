@@ -21,6 +21,8 @@ from support_auth import JWT_SECRET, PASSWORD
 def token_for(client: TestClient, email: str = "ada@example.com") -> str:
     r = client.post("/auth/token", data={"username": email, "password": PASSWORD})
     assert r.status_code == 200, r.text
+    # RFC 6749 5.1: no cache on the way keeps a token.
+    assert r.headers["cache-control"] == "no-store" and r.headers["pragma"] == "no-cache"
     body = r.json()
     assert body["token_type"] == "bearer" and body["expires_in"] == 3600
     return str(body["access_token"])

@@ -282,6 +282,26 @@ def test_options_reach_uvicorn(
     assert options["log_config"]["root"]["level"] == "INFO"
     assert options["ws"] == "websockets-sansio"  # the WebSocket protocol brace is measured on
     assert os.environ[ACCESS_LOG_ENV] == "1"  # dev: on
+    # Nobody's X-Forwarded-For is believed unless proxies are named; 1 MiB WebSocket frames.
+    assert options["proxy_headers"] is False and options["forwarded_allow_ips"] == ""
+    assert options["ws_max_size"] == 1024 * 1024
+
+
+def test_trusted_proxies_and_websocket_size_reach_uvicorn(
+    write_app: Callable[..., Path],
+    uvicorn_run: Captured,
+    monkeypatch: pytest.MonkeyPatch,
+    free_port: int,
+) -> None:
+    write_app(APP, "webapp")
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.2, 10.0.0.3")
+    args = ["run", "webapp:app", "--port", str(free_port), "--ws-max-size", "65536"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    ((_, options),) = uvicorn_run.calls
+    assert options["proxy_headers"] is True
+    assert options["forwarded_allow_ips"] == "10.0.0.2, 10.0.0.3"
+    assert options["ws_max_size"] == 65536
 
 
 def test_reload_workers_and_logging_options(

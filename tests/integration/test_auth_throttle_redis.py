@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from brace.auth._throttle import client_group
 from support_servers import UvicornProcess
 
 pytestmark = [pytest.mark.redis, pytest.mark.usefixtures("need_redis")]
@@ -72,12 +73,12 @@ def test_the_eleventh_wrong_try_is_refused_across_two_worker_processes(
     email = f"throttled-{run}@example.com"
     other_email = f"other-{run}@example.com"
     address = f"2001:db8:{run[:4]}:{run[4:8]}::1"  # documentation range
-    other_address = f"2001:db8:{run[:4]}:{run[4:8]}::2"
+    other_address = f"2001:db8:{run[8:12]}:{run[4:8]}::2"  # another /64: another client
     keys = [
         throttle_key("account", email),
         throttle_key("account", other_email),
-        throttle_key("client", address),
-        throttle_key("client", other_address),
+        throttle_key("client", client_group(address)),
+        throttle_key("client", client_group(other_address)),
     ]
     app_module = served_module()
     db_file = tmp_path / "users.db"

@@ -18,7 +18,11 @@ from typing import Any
 from sqlalchemy import JSON, Enum, Text
 from sqlalchemy.types import TypeEngine
 
-__all__ = ["Field", "FieldError", "fields_for"]
+__all__ = ["KEEP", "Field", "FieldError", "fields_for"]
+
+KEEP: Any = object()
+"""What an empty input means for a column that must hold a value and has a default (a
+`date_joined`): leave the value as it is, or let the default fill it on add."""
 
 
 class FieldError(ValueError):
@@ -59,7 +63,9 @@ class Field:
         if text.strip() == "":
             if self.required:
                 raise FieldError("This field is required.")
-            return None if self.nullable else ""
+            if self.nullable:
+                return None
+            return "" if self.kind in ("text", "textarea") else KEEP
         if self.max_length is not None and len(text) > self.max_length:
             raise FieldError(f"Enter at most {self.max_length} characters.")
         try:

@@ -21,6 +21,10 @@ class ModelAdmin:
     list_filter: Sequence[str] = ()
     ordering: Sequence[str] = ()
     readonly_fields: Sequence[str] = ()
+    superuser_fields: Sequence[str] = ()
+    """Columns only superusers may change (others see them read-only). Default, on models
+    with such columns: `is_superuser`, `is_staff` and `permissions`, so that a staff user
+    allowed to change users cannot grant themselves more."""
     form_fields: Sequence[str] = ()
     per_page: int = 50
 
@@ -31,6 +35,7 @@ class ModelAdmin:
             "list_filter",
             "ordering",
             "readonly_fields",
+            "superuser_fields",
             "form_fields",
             "per_page",
         }
@@ -64,6 +69,7 @@ class ModelAdmin:
                 raise ValueError(f"{self.name} admin: ordering names unknown column {name!r}")
         self.ordering = ordering
         self.readonly_fields = pick("readonly_fields", [])
+        self.superuser_fields = pick("superuser_fields", [c for c in _PRIVILEGES if c in columns])
         generated = {
             c.name
             for c in self.table.columns
@@ -76,9 +82,18 @@ class ModelAdmin:
         self.fields: list[Field] = fields_for(model, self.form_fields)
         self.filters: list[Field] = fields_for(model, self.list_filter)
 
+    def fields_for(self, user: Any) -> list[Field]:
+        """The form fields `user` may change: superusers all, others not the privileges."""
+        if user is not None and getattr(user, "is_superuser", False):
+            return self.fields
+        return [f for f in self.fields if f.name not in self.superuser_fields]
+
     def permission(self, action: str) -> str:
         """The permission string for `action` (view, add, change, delete) on this model."""
         return f"{self.slug}.{action}"
+
+
+_PRIVILEGES = ("is_superuser", "is_staff", "permissions")
 
 
 def _is_text(column: Any) -> bool:

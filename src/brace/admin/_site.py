@@ -19,7 +19,7 @@ from ..core.routing import Router
 from ..db import DB
 from ..sessions import flash
 from ..templating import Templates
-from ._fields import Field, FieldError
+from ._fields import KEEP, Field, FieldError
 from ._history import AdminLogEntry
 from ._options import ModelAdmin
 
@@ -122,10 +122,19 @@ class Admin:
         @router.get("/", name="index", include_in_schema=False)
         async def index(request: Request, user: StaffUser, session: DB) -> Response:
             visible = [e for e in self.registry.values() if self._allowed(user, e, "view")]
-            recent = list(
-                await session.scalars(
-                    select(AdminLogEntry).order_by(AdminLogEntry.at.desc()).limit(10)
+            # Only the history of models this user may view.
+            slugs = [e.slug for e in visible]
+            recent = (
+                list(
+                    await session.scalars(
+                        select(AdminLogEntry)
+                        .where(AdminLogEntry.model.in_(slugs))
+                        .order_by(AdminLogEntry.at.desc())
+                        .limit(10)
+                    )
                 )
+                if slugs
+                else []
             )
             return self._page(request, "index.html", {"models": visible, "recent": recent})
 
@@ -166,12 +175,12 @@ class Admin:
         async def add_page(request: Request, slug: str, user: StaffUser, session: DB) -> Response:
             entry = self._permitted(slug, user, "add")
             values = {f.name: "" for f in entry.fields}
-            return await self._form(request, session, entry, None, values, {})
+            return await self._form(request, session, entry, None, values, {}, user=user)
 
         @router.post("/{slug}/add", name="add_submit", include_in_schema=False)
         async def add(request: Request, slug: str, user: StaffUser, session: DB) -> Response:
             entry = self._permitted(slug, user, "add")
-            submitted, parsed, errors = await _read_form(request, entry.fields)
+            submitted, parsed, errors = await _read_form(request, entry.fields_for(user))
             if not errors:
                 row = entry.model(**parsed)
                 session.add(row)
@@ -181,7 +190,9 @@ class Admin:
                     flash(request, f"Added {entry.name} {_label(row)}.", "success")
                     key = getattr(row, entry.pk)
                     return RedirectResponse(f"{_root(request)}{self.path}/{slug}/{key}/", 303)
-            return await self._form(request, session, entry, None, submitted, errors, status=422)
+            return await self._form(
+                request, session, entry, None, submitted, errors, status=422, user=user
+            )
 
     def _add_change_routes(self, router: Router) -> None:
         """The form that shows and changes a record, and its submission."""
@@ -201,7 +212,7 @@ class Admin:
         ) -> Response:
             entry = self._permitted(slug, user, "change")
             row = await self._get(session, entry, key)
-            submitted, parsed, errors = await _read_form(request, entry.fields)
+            submitted, parsed, errors = await _read_form(request, entry.fields_for(user))
             if not errors:
                 changes = {}
                 for name, value in parsed.items():
@@ -275,23 +286,31 @@ class Admin:
         status: int = 200,
         user: Any = None,
     ) -> Response:
-        readonly = {name: getattr(row, name) for name in entry.readonly_fields} if row else {}
+        fields = entry.fields_for(user)
+        editable = {f.name for f in fields}
+        shown = [*entry.readonly_fields, *(f.name for f in entry.fields if f.name not in editable)]
+        readonly = {name: getattr(row, name) for name in shown} if row else {}
         can_change = row is None or (user is not None and self._allowed(user, entry, "change"))
         context = {
             "entry": entry,
+            "fields": fields,
             "row": row,
             "values": values,
             "errors": errors,
             "readonly": readonly,
             "can_change": can_change,
             "key": getattr(row, entry.pk) if row is not None else None,
-            "foreign": await self._foreign_choices(session, entry),
+            "foreign": await self._foreign_choices(session, entry, user),
         }
         return self._page(request, "form.html", context, status=status)
 
-    async def _foreign_choices(self, session: AsyncSession, entry: ModelAdmin) -> dict[str, Any]:
+    async def _foreign_choices(
+        self, session: AsyncSession, entry: ModelAdmin, user: Any
+    ) -> dict[str, Any]:
         """For each foreign-key field: the target's rows as menu choices when there are at most
-        FOREIGN_MENU_LIMIT of them; otherwise where to search the target (a key is typed)."""
+        FOREIGN_MENU_LIMIT of them; otherwise where to search the target (a key is typed).
+        Only for targets registered in the admin that `user` may view: anyone else types a
+        key, and no row of a model they may not see is shown."""
         from ..db import Model
 
         found: dict[str, Any] = {}
@@ -309,9 +328,16 @@ class Admin:
             )
             if target is None:
                 continue
+            target_entry = next((e for e in self.registry.values() if e.model is target), None)
+            if (
+                target_entry is None
+                or user is None
+                or not self._allowed(user, target_entry, "view")
+            ):
+                continue
             count = int(await session.scalar(select(func.count()).select_from(target)) or 0)
             if count > FOREIGN_MENU_LIMIT:
-                found[field.name] = {"search": table_name if table_name in self.registry else None}
+                found[field.name] = {"search": target_entry.slug}
                 continue
             column = getattr(target, column_name)
             rows = await session.scalars(select(target).order_by(column).limit(FOREIGN_MENU_LIMIT))
@@ -444,9 +470,12 @@ async def _read_form(
         text = raw if isinstance(raw, str) else None
         submitted[field.name] = text if field.kind != "checkbox" else text is not None
         try:
-            parsed[field.name] = field.parse(text)
+            value = field.parse(text)
         except FieldError as exc:
             errors[field.name] = str(exc)
+            continue
+        if value is not KEEP:
+            parsed[field.name] = value
     return submitted, parsed, errors
 
 

@@ -25,9 +25,12 @@ from ._core import (
     login,
     login_required,
     logout,
+    normalize_email,
     require_user,
     requires,
+    revoke_access_tokens,
     safe_next,
+    same_email,
 )
 from ._passwords import (
     MIN_LENGTH,
@@ -65,9 +68,12 @@ __all__ = [
     "login",
     "login_required",
     "logout",
+    "normalize_email",
     "require_user",
     "requires",
+    "revoke_access_tokens",
     "safe_next",
+    "same_email",
     "verify_password",
 ]
 

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from ..config import current_env
 from ..core.errors import HTTPError, wants_html
 from ..core.markers import Depends
 from ..core.requests import Request
@@ -91,6 +92,8 @@ class Auth:
         self.secret_key = secret_key
         self.login_url = login_url
         self.throttle = throttle or Throttle()
+        self.reset_throttle = Throttle(self.throttle.store, limit=5, window=900, name="reset")
+        """Password-reset requests: 5 per address and per client address in 15 minutes."""
         self.mailer: Mailer = mailer or ConsoleMailer()
         self.reset_max_age = reset_max_age
         self.token_authenticators: list[Callable[[AsyncSession, str], Any]] = []
@@ -108,7 +111,10 @@ class Auth:
 
     def on_app_init(self, app: App) -> None:
         """The plugin hook: unauthenticated page views redirect to the login page, and the
-        throttle's store closes when the app stops."""
+        throttle's store closes when the app stops. Production refuses the console mailer:
+        it would write live password-reset links to the logs."""
+        if current_env() == "prod":
+            _check_production(self, app)
         app.exception_handlers.setdefault(NotAuthenticated, self._not_authenticated)
         app.on_shutdown(self.throttle.store.close)
 
@@ -156,6 +162,24 @@ class Auth:
         return await session.scalar(statement)
 
 
+def _check_production(auth: Auth, app: App) -> None:
+    """What production refuses: reset links written to the logs, or built from a Host
+    header nobody checked."""
+    from ..middleware.trusted_host import TrustedHostMiddleware
+
+    if isinstance(auth.mailer, ConsoleMailer):
+        raise RuntimeError(
+            "Auth(mailer=...) is needed when BRACE_ENV=prod: the console mailer writes "
+            "password-reset links to the logs (use SMTPMailer)"
+        )
+    if not any(middleware is TrustedHostMiddleware for middleware, _ in app.user_middleware):
+        raise RuntimeError(
+            "Auth needs TrustedHostMiddleware when BRACE_ENV=prod: password-reset links are "
+            "built from the request's Host header, which a client chooses. Add "
+            "app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)"
+        )
+
+
 def _session_secret(app: App) -> str:
     for _middleware, options in app.user_middleware:
         secret = options.get("secret_key")
@@ -186,7 +210,7 @@ async def authenticate(request: Request, session: AsyncSession, account: str, pa
     auth = Auth.of(request.app)
     account = account.strip()  # " ada@example.com" is the same account, and the same counter
     client = request.client[0] if request.client else None
-    if await auth.throttle.blocked(account, client):
+    if not await auth.throttle.attempt(account, client):
         raise HTTPError(
             429,
             "Too many failed logins; try again in a minute.",
@@ -194,13 +218,15 @@ async def authenticate(request: Request, session: AsyncSession, account: str, pa
         )
     model = auth.user_model
     field = getattr(model, model.USERNAME_FIELD)
-    user = await session.scalar(select(model).where(field == account))
+    if model.USERNAME_FIELD == "email":
+        user = await session.scalar(select(model).where(same_email(field, account)))
+    else:
+        user = await session.scalar(select(model).where(field == account))
     stored = user.password_hash if user is not None else dummy_hash()
     ok, rehash = await asyncio.to_thread(verify_password, stored, password)
     if user is None or not ok or not user.is_active:
-        await auth.throttle.failed(account, client)
-        return None
-    await auth.throttle.succeeded(account)
+        return None  # the attempt was counted before the check
+    await auth.throttle.succeeded(account, client)
     if rehash:
         user.set_password(password)  # parameters changed since: upgrade the stored hash
     return user
@@ -287,3 +313,30 @@ def requires(*perms: str, staff: bool = False) -> Depends:
 
 login_required = Depends(require_user)
 """`dependencies=[login_required]` on a route or router."""
+
+
+async def revoke_access_tokens(session: AsyncSession, user: Any) -> None:
+    """End every opaque bearer token of `user` (a password change calls this: JWTs carry a
+    fingerprint of the password hash and stop working by themselves)."""
+    if type(user).__module__ != "brace.auth.models":
+        return  # opaque tokens exist for brace's own user model only
+    from .models import AccessToken
+
+    await session.execute(
+        update(AccessToken)
+        .where(AccessToken.user_id == user.id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+
+
+def normalize_email(email: str) -> str:
+    """The one spelling brace stores: trimmed and lower-cased, so `Alice@X` and `alice@x`
+    are one account (providers treat the local part case-insensitively in practice)."""
+    return email.strip().lower()
+
+
+def same_email(column: Any, email: str) -> Any:
+    """A SQL condition matching `email` as brace stores it (normalized), or exactly as typed
+    (rows stored before brace normalized addresses); it stays an indexed lookup. Lower-case
+    older rows once to match them whatever the case: see docs/auth.md."""
+    return column.in_(sorted({normalize_email(email), email.strip()}))

@@ -7,6 +7,7 @@ Backends: memory (one process) or Redis (`redis://...`, shared by every worker a
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 from typing import Any, Protocol
 
@@ -17,6 +18,8 @@ class ThrottleStore(Protocol):
     async def count(self, key: str) -> int: ...
 
     async def hit(self, key: str, window: int) -> int: ...
+
+    async def release(self, key: str) -> None: ...
 
     async def reset(self, key: str) -> None: ...
 
@@ -50,6 +53,11 @@ class MemoryThrottleStore:
                 del self._counters[stale]
         return count
 
+    async def release(self, key: str) -> None:
+        entry = self._live(key)
+        if entry is not None and entry[0] > 0:
+            self._counters[key] = (entry[0] - 1, entry[1])
+
     async def reset(self, key: str) -> None:
         self._counters.pop(key, None)
 
@@ -76,6 +84,10 @@ class RedisThrottleStore:
             _, count = await pipe.execute()
         return int(count)
 
+    async def release(self, key: str) -> None:
+        # DECR only while the counter exists (an expired window must not go negative).
+        await self._client.eval(_RELEASE, 1, key)
+
     async def reset(self, key: str) -> None:
         await self._client.delete(key)
 
@@ -83,26 +95,66 @@ class RedisThrottleStore:
         await self._client.aclose()
 
 
-def _key(kind: str, value: str) -> str:
+_RELEASE = """
+if redis.call('GET', KEYS[1]) and tonumber(redis.call('GET', KEYS[1])) > 0 then
+  return redis.call('DECR', KEYS[1])
+end
+return 0
+"""
+
+
+def client_group(host: str) -> str:
+    """What one client is, for counting: its IPv4 address, or its IPv6 /64 (one customer
+    line gets a whole /64, and would otherwise have 2**64 fresh counters)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6:
+        return f"{ipaddress.ip_network(f'{address}/64', strict=False).network_address}/64"
+    return host
+
+
+def _key(kind: str, value: str, name: str = "login") -> str:
     digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    return f"brace:login:{kind}:{digest}"
+    return f"brace:{name}:{kind}:{digest}"
 
 
 class Throttle:
     """Counts failed logins per account and per client address."""
 
-    def __init__(self, store: ThrottleStore | str = "memory", limit: int = 10, window: int = 60):
+    def __init__(
+        self,
+        store: ThrottleStore | str = "memory",
+        limit: int = 10,
+        window: int = 60,
+        *,
+        name: str = "login",
+    ):
         if isinstance(store, str):
             store = MemoryThrottleStore() if store == "memory" else RedisThrottleStore(store)
         self.store = store
         self.limit = limit
         self.window = window
+        self.name = name
+        """What is counted (the key prefix): "login" attempts, "reset" requests."""
 
     def _keys(self, account: str, client: str | None) -> list[str]:
-        keys = [_key("account", account.casefold())]
+        keys = [_key("account", account.casefold(), self.name)]
         if client:
-            keys.append(_key("client", client))
+            keys.append(_key("client", client_group(client), self.name))
         return keys
+
+    async def attempt(self, account: str, client: str | None) -> bool:
+        """Count this login attempt before its password is checked, atomically in the store,
+        so that concurrent attempts cannot all be evaluated; False once over the limit."""
+        allowed = True
+        for key in self._keys(account, client):
+            if await self.store.hit(key, self.window) > self.limit:
+                # Refused: give the ticket back, so refused tries neither count nor extend.
+                await self.store.release(key)
+                allowed = False
+        return allowed
 
     async def blocked(self, account: str, client: str | None) -> bool:
         for key in self._keys(account, client):
@@ -114,5 +166,9 @@ class Throttle:
         for key in self._keys(account, client):
             await self.store.hit(key, self.window)
 
-    async def succeeded(self, account: str) -> None:
-        await self.store.reset(_key("account", account.casefold()))
+    async def succeeded(self, account: str, client: str | None = None) -> None:
+        """A right password: the account starts afresh, and this attempt no longer counts
+        against the client address (only failures should)."""
+        await self.store.reset(_key("account", account.casefold(), self.name))
+        if client:
+            await self.store.release(_key("client", client_group(client), self.name))

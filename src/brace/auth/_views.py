@@ -13,6 +13,8 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..core.background import BackgroundTasks
+from ..core.errors import HTTPError
 from ..core.file_response import FileResponse
 from ..core.requests import Request
 from ..core.responses import RedirectResponse, Response
@@ -22,7 +24,16 @@ from ..forms import FormResult
 from ..mail import Message
 from ..sessions import flash
 from ..templating import Templates
-from ._core import Auth, authenticate, login, logout, safe_next
+from ._core import (
+    Auth,
+    authenticate,
+    login,
+    logout,
+    normalize_email,
+    revoke_access_tokens,
+    safe_next,
+    same_email,
+)
 from ._passwords import PasswordRejected, check_password_rules
 from .reset import PasswordResetTokens
 
@@ -56,12 +67,15 @@ class NewPassword(msgspec.Struct):
     confirm: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 
 
-async def send_reset_link(request: Request, session: AsyncSession, email: str) -> None:
+async def send_reset_link(
+    request: Request, session: AsyncSession, email: str, tasks: BackgroundTasks | None = None
+) -> None:
     """Email a reset link to the account with this address, if there is an active one.
-    Nothing tells the caller whether there was."""
+    Nothing tells the caller whether there was: with `tasks`, the mail goes out after the
+    response (a slow or broken mail server shows in the logs, not in the answer's timing)."""
     auth = Auth.of(request.app)
     model = auth.user_model
-    user = await session.scalar(select(model).where(model.email == email.strip()))
+    user = await session.scalar(select(model).where(same_email(model.email, email)))
     if user is None or not user.is_active:
         return
     token = auth.reset_tokens.make(user)
@@ -72,7 +86,11 @@ async def send_reset_link(request: Request, session: AsyncSession, email: str) -
         f"{auth.reset_max_age // 60} minutes):\n{link}/{token}\n\n"
         "If it was not you, ignore this email: your password stays as it is.\n"
     )
-    await auth.mailer.send(Message(to=[user.email], subject="Reset your password", body=body))
+    message = Message(to=[user.email], subject="Reset your password", body=body)
+    if tasks is None:
+        await auth.mailer.send(message)
+    else:
+        tasks.add(auth.mailer.send, message)
 
 
 async def user_for_reset(request: Request, session: AsyncSession, token: str) -> Any:
@@ -115,19 +133,19 @@ def _add_signup(router: Router, pages: Templates, after_login: str) -> None:
         model = auth.user_model
         value = form.value
         if value is not None:
-            email = value.email.strip()
+            email = normalize_email(value.email)
             if value.password != value.confirm:
                 form.add_error("confirm", "The two passwords differ.")
             try:
                 check_password_rules(value.password, user_inputs=(email,))
             except PasswordRejected as exc:
                 form.add_error("password", str(exc))
-            taken = await session.scalar(select(model.id).where(model.email == email))
+            taken = await session.scalar(select(model.id).where(same_email(model.email, email)))
             if taken is not None:
                 form.add_error("email", "An account with this email already exists.")
         if value is None or not form.ok:
             return page(request, form, 422)
-        user = model(email=value.email.strip())
+        user = model(email=normalize_email(value.email))
         user.set_password(value.password)
         session.add(user)
         await session.flush()
@@ -205,14 +223,21 @@ def _add_reset_request(router: Router, pages: Templates) -> None:
         auth = Auth.of(request.app)
         context = {"form": form, "sent": sent, "max_age_minutes": auth.reset_max_age // 60}
         return pages.render(
-            request, "auth/password_reset.html", context, status=200 if form.ok or sent else 422
+            request, "auth/password_reset.html", context, status=422 if form.error_list else 200
         )
 
     @router.post("/password-reset", include_in_schema=False)
-    async def reset_request(request: Request, form: FormResult[ResetForm], session: DB) -> Response:
+    async def reset_request(
+        request: Request, form: FormResult[ResetForm], session: DB, tasks: BackgroundTasks
+    ) -> Response:
         if form.value is None:
             return _reset_page(request, form, sent=False)
-        await send_reset_link(request, session, form.value.email)
+        client = request.client[0] if request.client else None
+        if not await Auth.of(request.app).reset_throttle.attempt(form.value.email, client):
+            raise HTTPError(
+                429, "Too many password-reset requests; try again later.", {"Retry-After": "900"}
+            )
+        await send_reset_link(request, session, form.value.email, tasks)
         # The same page whether or not the address has an account.
         return _reset_page(request, form, sent=True)
 
@@ -248,6 +273,7 @@ def _add_reset_confirm(router: Router, pages: Templates) -> None:
         if not form.ok or form.value is None:
             return _confirm_page(request, form, valid=True)
         user.set_password(form.value.password)  # the token, and other sessions, stop working
+        await revoke_access_tokens(session, user)  # and so do opaque bearer tokens
         flash(request, "Your password has been changed: log in with it.", "success")
         return RedirectResponse(request.url_for("brace_auth_login"), 303)
 

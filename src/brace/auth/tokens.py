@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..core.markers import Form
 from ..core.requests import Request
-from ..core.responses import JSONResponse
+from ..core.responses import JSONResponse, Response
 from ..csrf import csrf_exempt
 from ..db import DB
 from ..openapi import add_security_scheme
@@ -261,9 +261,13 @@ def enable_tokens(
         session: DB,
         username: Annotated[str, Form(max_length=254)],
         password: Annotated[str, Form(max_length=1024)],
+        response: Response,
         grant_type: Annotated[str, Form(pattern="^password$")] = "password",
     ) -> TokenResponse:
         """Exchange an email and password for a bearer token (OAuth2 password flow)."""
+        # RFC 6749 5.1: a token is never stored by a cache on the way.
+        response.headers["cache-control"] = "no-store"
+        response.headers["pragma"] = "no-cache"
         user = await authenticate(request, session, username, password)
         if user is None:
             return _oauth_error("invalid_grant", "Invalid username or password.")  # type: ignore[return-value]

@@ -23,7 +23,7 @@ def createuser(
     email: str, superuser: bool, staff: bool, password_stdin: bool, app_path: str | None
 ) -> None:
     """Create a user in the app's database (tables must exist: run `brace db upgrade`)."""
-    from ..auth import Auth, PasswordRejected, check_password_rules
+    from ..auth import Auth, PasswordRejected, check_password_rules, normalize_email
     from ..db import Database
 
     app = load_app(app_path)
@@ -32,7 +32,7 @@ def createuser(
         database = Database.of(app)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
-    email = email.strip()
+    email = normalize_email(email)
     if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email):
         raise click.ClickException(f"{email!r} is not an email address")
     if password_stdin:
@@ -54,9 +54,11 @@ async def _create(
     from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
 
+    from ..auth import same_email
+
     try:
         async with database.session() as session:
-            if await session.scalar(select(model).where(model.email == email)) is not None:
+            if await session.scalar(select(model).where(same_email(model.email, email))):
                 raise click.ClickException(f"a user with the email {email} already exists")
             user = model(email=email, is_superuser=superuser, is_staff=staff or superuser)
             user.set_password(password)

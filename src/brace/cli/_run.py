@@ -92,6 +92,22 @@ def _check_port(host: str, port: int) -> None:
     show_default=True,
     help="Seconds open responses (SSE feeds, streams) get to finish at shutdown.",
 )
+@click.option(
+    "--trusted-proxies",
+    default="",
+    envvar="TRUSTED_PROXIES",
+    help="Comma-separated proxy addresses (or CIDRs, or *) whose X-Forwarded-For and "
+    "X-Forwarded-Proto are believed (also TRUSTED_PROXIES). Default: none, so client "
+    "addresses (login throttling, logs) are the peers' own.",
+)
+@click.option(
+    "--ws-max-size",
+    type=click.IntRange(min=1),
+    default=1024 * 1024,
+    show_default=True,
+    help="The largest WebSocket message the server buffers, in bytes (uvicorn's own default "
+    "is 16 MiB, read into memory before any app limit applies).",
+)
 def run(
     app_path: str | None,
     app_option: str | None,
@@ -103,6 +119,8 @@ def run(
     log_level: str,
     access_log: bool | None,
     graceful_timeout: float,
+    trusted_proxies: str,
+    ws_max_size: int,
 ) -> None:
     """Serve APP (module:attribute; default BRACE_APP, then app:app) with uvicorn."""
     from ..config import current_env
@@ -152,6 +170,11 @@ def run(
         # `websockets` library deprecate; the sans-I/O one holds a connection in less memory
         # and broadcasts faster (bench/RESULTS.md). The `server` extra needs uvicorn >= 0.35.
         "ws": "websockets-sansio",
+        "ws_max_size": ws_max_size,
+        # Forwarded headers are believed from the proxies named, and from nobody by default:
+        # uvicorn's default trusts 127.0.0.1, so anything on the host could claim any address.
+        "proxy_headers": bool(trusted_proxies.strip()),
+        "forwarded_allow_ips": trusted_proxies.strip() or "",
     }
     if reload:
         options.update(reload=True, reload_dirs=[os.getcwd()])

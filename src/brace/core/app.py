@@ -9,7 +9,7 @@ from urllib.parse import quote, unquote_to_bytes
 
 from .background import PeriodicTasks
 from .blocking import BlockingDetector
-from .compiler import check_mounts, compile_routes, index_names
+from .compiler import check_mounts, compile_routes, guard_mount, index_names
 from .connection import HTTPConnection
 from .datastructures import State
 from .error_handling import ErrorHandling, ExceptionHandler
@@ -196,7 +196,13 @@ class App(Router):
         self._routes = routes
         self.operations = compiled.operations
         self._all_mounts = mounts
-        self._mounts = [(m.path, m.app) for m in sorted(mounts, key=lambda m: -len(m.path))]
+        self._mounts = [
+            (
+                m.path,
+                guard_mount(m, self._injector, self._errors.handle) if m.dependencies else m.app,
+            )
+            for m in sorted(mounts, key=lambda m: -len(m.path))
+        ]
         self._routers = routers
         self._compiled = True
         for plugin in self.plugins:
@@ -283,7 +289,10 @@ class App(Router):
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            path = self._route_path(scope)
+            path = scope["path"]
+            root = scope.get("root_path")
+            if root and path.startswith(root):  # inline: the hottest lines of the framework
+                path = path[len(root) :] or "/"
             if len(path) > MAX_PATH_LENGTH or "\ufffd" in path:
                 error = _path_error(path, scope)
                 if error is not None:

@@ -11,15 +11,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from .blocking import BlockingDetector
+from .errors import HTTPError
 from .handlers import Operation, Plan, compile_operation
 from .matcher import Endpoint, Matcher, RouteConflict
-from .params.dependencies import Injector
+from .params.dependant import compile_dependant
+from .params.dependencies import Injector, Solver
+from .requests import Request
 from .routing import Mount, Route, WebSocketRoute
 from .sending import ErrorHandler
-from .types import Message, Receive, Scope, Send
+from .types import ASGIApp, Message, Receive, Scope, Send
 from .websocket_plan import compile_websocket
+from .websockets import WebSocket
 
-__all__ = ["CompiledRoutes", "check_mounts", "compile_routes", "index_names"]
+__all__ = ["CompiledRoutes", "check_mounts", "compile_routes", "guard_mount", "index_names"]
 
 
 def _strip_body(send: Send) -> Send:
@@ -128,3 +132,46 @@ def index_names(
             raise RouteConflict(f"mount name {mount.name!r} is already used by a route")
         names[mount.name] = mount
     return names, by_endpoint
+
+
+def _no_value() -> None:
+    """The root of a mount's dependency tree: the mount itself takes no parameters."""
+
+
+def guard_mount(mount: Mount, injector: Injector, on_error: ErrorHandler) -> ASGIApp:
+    """The mounted app behind the dependencies of the routers and app it sits in, so that
+    `dependencies=[login_required]` guards a mounted sub-app or static directory as it guards
+    the routes beside it. Generator dependencies close after the mounted app has answered."""
+    dependant = compile_dependant(
+        _no_value, {}, mount.path, mount.dependencies, where=f"mount {mount.path!r}"
+    )
+    inner = mount.app
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind not in ("http", "websocket"):
+            await inner(scope, receive, send)
+            return
+        connection = Request(scope, receive) if kind == "http" else WebSocket(scope, receive, send)
+        solver = Solver(connection, (), injector, {}, mount.path)
+        try:
+            await solver.arguments(dependant)
+            solver.raise_for_errors()
+        except Exception as exc:
+            await solver.close(exc)
+            if kind == "http":
+                await on_error(exc, scope, receive, send)
+            else:  # a refused WebSocket handshake: policy close
+                reason = exc.detail or exc.title if isinstance(exc, HTTPError) else "refused"
+                await send({"type": "websocket.close", "code": 1008, "reason": reason})
+            return
+        failure: BaseException | None = None
+        try:
+            await inner(scope, receive, send)
+        except BaseException as exc:
+            failure = exc
+            raise
+        finally:
+            await solver.close(failure)
+
+    return guarded

@@ -6,7 +6,7 @@ from __future__ import annotations
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
 
-from .datastructures import URL, Headers, QueryParams, State
+from .datastructures import URL, Headers, QueryParams, State, parse_query
 from .errors import HTTPError
 from .scope import PATH_VALUES, STATE
 from .types import Scope
@@ -14,7 +14,7 @@ from .types import Scope
 if TYPE_CHECKING:
     from .app import App
 
-__all__ = ["HTTPConnection", "query_params_of", "raw_header"]
+__all__ = ["HTTPConnection", "query_pairs", "query_params_of", "raw_header"]
 
 
 def raw_header(scope: Scope, name: bytes) -> bytes | None:
@@ -28,15 +28,18 @@ def raw_header(scope: Scope, name: bytes) -> bytes | None:
 _NO_QUERY = QueryParams()
 
 
-def query_params_of(scope: Scope) -> QueryParams:
-    """The request's query parameters; invalid UTF-8 answers 400 rather than guessing."""
-    raw = scope.get("query_string")
-    if not raw:
-        return _NO_QUERY
+def query_pairs(raw: bytes) -> list[tuple[str, str]]:
+    """The query string's (key, value) pairs; invalid UTF-8 answers 400 rather than guessing."""
     try:
-        return QueryParams(raw)
+        return parse_query(raw)
     except (UnicodeDecodeError, ValueError):
         raise HTTPError(400, "The query string is not valid UTF-8.") from None
+
+
+def query_params_of(scope: Scope) -> QueryParams:
+    """The request's query parameters (see `query_pairs`)."""
+    raw = scope.get("query_string")
+    return QueryParams(query_pairs(raw)) if raw else _NO_QUERY
 
 
 class HTTPConnection:

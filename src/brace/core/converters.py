@@ -112,7 +112,14 @@ class PathConverter(Converter):
         return segment
 
     def to_url(self, value: Any) -> str:
-        return quote(str(value), safe="/")
+        # Slashes stay separators, but the value can never make the URL protocol-relative
+        # ("//evil.example/x": an open redirect) nor climb with dot segments.
+        parts = [
+            part.replace(".", "%2E") if part in (".", "..") else quote(part, safe="")
+            for part in str(value).split("/")
+        ]
+        path = "/".join(parts)
+        return "%2F" + path[1:] if path.startswith("/") else path
 
 
 CONVERTERS: dict[str, Converter] = {

@@ -362,6 +362,13 @@ class UploadFile:
         """False once the content grew past the spool size and moved to a temporary file."""
         return not getattr(self.file, "_rolled", True)
 
+    async def move_to_disk(self) -> None:
+        """Move the content to the anonymous temporary file now (a form over its memory
+        budget does this), whatever its size."""
+        rollover = getattr(self.file, "rollover", None)
+        if rollover is not None and self.in_memory:
+            await asyncio.to_thread(rollover)
+
     async def write(self, data: bytes) -> None:
         if self.in_memory:
             self.file.write(data)

@@ -49,6 +49,10 @@ class FormLimits:
     max_body_size: int = 32 * _MiB
     spool_size: int = _MiB
     """Files bigger than this move from memory to an anonymous temporary file."""
+    max_memory_size: int = 4 * _MiB
+    """The most one multipart form holds in memory: its text fields plus the files not yet
+    on disk. Past it, files move to disk at once and more text answers 413, so concurrent
+    large posts cannot exhaust the server's memory."""
 
 
 DEFAULT_LIMITS = FormLimits()

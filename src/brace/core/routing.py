@@ -346,7 +346,14 @@ class WebSocketRoute(Route):
 class Mount:
     """An ASGI app served under a path prefix; it sees `root_path` grow by the prefix."""
 
-    def __init__(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        app: ASGIApp,
+        *,
+        name: str | None = None,
+        dependencies: Sequence[Depends] = (),
+    ) -> None:
         if not path.startswith("/") or path.endswith("/") or "{" in path:
             raise ValueError(
                 f"mount path {path!r} must start with '/', not end with '/', and have no parameters"
@@ -354,6 +361,8 @@ class Mount:
         self.path = path
         self.app = app
         self.name = name
+        self.dependencies = tuple(dependencies)
+        """The enclosing routers' and app's dependencies: they guard the mount too."""
         self.segments: tuple[Segment, ...] = (
             *parse_path(path),
             PathParam("path", CONVERTERS["path"]),
@@ -363,9 +372,12 @@ class Mount:
         params.setdefault("path", "")
         return build_path(self.segments, params, self.name or self.path)
 
-    def with_prefix(self, prefix: str, name_prefix: str) -> Mount:
+    def with_prefix(
+        self, prefix: str, name_prefix: str, dependencies: Sequence[Depends] = ()
+    ) -> Mount:
         name = f"{name_prefix}{self.name}" if self.name else None
-        return Mount(prefix + self.path, self.app, name=name)
+        dependencies = (*dependencies, *self.dependencies)
+        return Mount(prefix + self.path, self.app, name=name, dependencies=dependencies)
 
     def __repr__(self) -> str:
         return f"<Mount {self.path} {self.app!r}>"
@@ -521,7 +533,7 @@ class Router:
         dependencies = (*dependencies, *self.dependencies)
         opts = {**(opts or {}), **self.opts}
         routes = [r.with_prefix(prefix, name_prefix, tags, dependencies, opts) for r in self.routes]
-        mounts = [m.with_prefix(prefix, name_prefix) for m in self.mounts]
+        mounts = [m.with_prefix(prefix, name_prefix, dependencies) for m in self.mounts]
         routers: list[Router] = [self]
         for child, extra in self.children:
             child_names = f"{name_prefix}{child.name}." if child.name else name_prefix

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from ..config import current_env
 from ..core.errors import HTTPError
 from ..core.requests import Request
 
@@ -89,6 +90,9 @@ class Database:
             options["connect_args"] = {"timeout": connect_timeout}
         elif self.dialect == "sqlite":
             options["connect_args"] = {"timeout": connect_timeout}
+        # Bound values (an API secret in a duplicate insert, say) stay out of error messages
+        # and logs in production.
+        options["hide_parameters"] = current_env() == "prod"
         options.update(engine_options)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         # Objects stay readable after commit: the response is rendered once the session is done.

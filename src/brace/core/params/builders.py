@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from ..connection import query_params_of
+from ..connection import query_pairs
 from ..requests import Request
 from ..routing import Route
 from ..scope import PATH_VALUES
@@ -131,18 +131,25 @@ def _path_and_query(dependant: Dependant, route: Route) -> SyncBuilder:
 
     def build(scope: Scope, receive: Receive, values: Sequence[Any]) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
-        errors: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] | None = None
         for name, location, extract in path_steps:
             try:
                 kwargs[name] = extract(None, values)  # type: ignore[arg-type]
             except msgspec.ValidationError as exc:
+                errors = [] if errors is None else errors
                 record_error(errors, location, False, exc)
-        query = query_params_of(scope)
+        raw_query = scope.get("query_string")
+        pairs = query_pairs(raw_query) if raw_query else []
+        query = dict(pairs) if pairs else {}
         for name, location, key, many, convert, default, required in query_steps:
+            raw = [v for k, v in pairs if k == key] if many else query.get(key)
+            if raw is not None and convert is None and not many:
+                kwargs[name] = raw  # the common case, a plain str: nothing to decide
+                continue
             try:
-                raw = query.getall(key) if many else query.get(key)
                 kwargs[name] = pick(raw, many, required, default, convert)
             except (msgspec.ValidationError, Missing) as exc:
+                errors = [] if errors is None else errors
                 record_error(errors, location, many, exc)
         if errors:
             raise validation_error(errors)
