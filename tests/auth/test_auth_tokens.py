@@ -252,3 +252,22 @@ def test_own_user_models_need_jwt_for_tokens() -> None:
         enable_tokens(app)
     enable_tokens(app, JWTTokens(secret=JWT_SECRET))
     assert len(Auth.of(app).token_authenticators) == 1
+
+
+def test_an_api_only_app_needs_no_jinja2() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.modules['jinja2'] = None  # as if brace[templates] were not installed\n"
+        "import brace.auth\n"
+        "from brace.auth.tokens import JWTTokens, enable_tokens\n"
+        "try:\n"
+        "    brace.auth.auth_views\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert 'pip install "brace[templates]"' in result.stdout

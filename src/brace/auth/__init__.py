@@ -40,9 +40,9 @@ from ._passwords import (
     verify_password,
 )
 from ._throttle import MemoryThrottleStore, RedisThrottleStore, Throttle
-from ._views import LoginForm, auth_views
 
 if TYPE_CHECKING:
+    from ._views import LoginForm, auth_views
     from .models import Group, User, UserMixin
 
 __all__ = [
@@ -91,4 +91,14 @@ def __getattr__(name: str) -> Any:
         from . import models
 
         return getattr(models, name)
+    if name in ("auth_views", "LoginForm"):
+        # The pages need Jinja2; an API-only app (bearer tokens) needs only `brace[auth]`.
+        try:
+            from . import _views
+        except ImportError as exc:
+            raise ImportError(
+                f'brace.auth.{name} renders pages with Jinja2: pip install "brace[templates]" '
+                f"({exc})"
+            ) from exc
+        return getattr(_views, name)
     raise AttributeError(f"module 'brace.auth' has no attribute {name!r}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from .connection import raw_header
@@ -39,17 +39,23 @@ class ErrorHandling:
         self.handlers = handlers
         self.debug = debug
 
-    def find_handler(self, exc: BaseException) -> ExceptionHandler | None:
+    def find_handler(
+        self, exc: BaseException, tried: Collection[ExceptionHandler] = ()
+    ) -> ExceptionHandler | None:
+        """The handler for `exc`: its status's, else its class's nearest in the MRO, else
+        the 500 handler for non-HTTP errors; handlers in `tried` are passed over."""
         handlers = self.handlers
         if not handlers:
             return None
-        if isinstance(exc, HTTPError) and exc.status_code in handlers:
-            return handlers[exc.status_code]
-        for cls in type(exc).__mro__:
-            if cls in handlers:
-                return handlers[cls]
-        if not isinstance(exc, HTTPError) and 500 in handlers:
-            return handlers[500]
+        candidates: list[ExceptionHandler | None] = []
+        if isinstance(exc, HTTPError):
+            candidates.append(handlers.get(exc.status_code))
+        candidates.extend(handlers.get(cls) for cls in type(exc).__mro__)
+        if not isinstance(exc, HTTPError):
+            candidates.append(handlers.get(500))
+        for handler in candidates:
+            if handler is not None and handler not in tried:
+                return handler
         return None
 
     async def handle(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
@@ -59,17 +65,24 @@ class ErrorHandling:
         if scope.get(RESPONSE_STARTED):
             self.log_unhandled(exc, scope)
             return
-        handler = self.find_handler(exc)
-        if handler is not None:
+        tried: list[ExceptionHandler] = []
+        while (handler := self.find_handler(exc, tried)) is not None:
+            tried.append(handler)
             try:
                 result = handler(Request(scope, receive), exc)
                 if inspect.isawaitable(result):
                     result = await result
-                status = exc.status_code if isinstance(exc, HTTPError) else 500
-                await render(result, status, scope, receive, send, self.fallback)
-                return
-            except Exception as handler_exc:
-                exc = handler_exc
+            except Exception as raised:
+                declined = raised is exc
+                exc = raised
+                if declined or isinstance(raised, HTTPError):
+                    # Declined (re-raised) or translated into an HTTP error (a database
+                    # conflict into a 409): the next handler, up to `HTTPError`'s, sees it.
+                    continue
+                break
+            status = exc.status_code if isinstance(exc, HTTPError) else 500
+            await render(result, status, scope, receive, send, self.fallback)
+            return
         await self.fallback(exc, scope, receive, send)
 
     async def fallback(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:

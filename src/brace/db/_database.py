@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -95,6 +95,8 @@ class Database:
         options["hide_parameters"] = current_env() == "prod"
         options.update(engine_options)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        if self.dialect == "sqlite" and not memory:
+            _use_wal(self.engine, connect_timeout)
         # Objects stay readable after commit: the response is rendered once the session is done.
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         if app is not None:
@@ -122,6 +124,7 @@ class Database:
         app.exception_handlers.setdefault(sa_exc.IntegrityError, _conflict)
         for kind in (ConnectionError, TimeoutError, socket.gaierror):
             app.exception_handlers.setdefault(kind, _unreachable_or_raise)
+        app.exception_handlers.setdefault(OverflowError, _overflow_or_raise)
 
     @staticmethod
     def of(app: App) -> Database:
@@ -180,6 +183,9 @@ class Database:
 
 
 async def _unavailable(request: Request, exc: Exception) -> None:
+    if _is_locked(exc):
+        logger.warning("database locked past its busy timeout: %s", exc)
+        raise DatabaseUnavailable("The database is busy; try again in a moment.")
     if isinstance(exc, sa_exc.TimeoutError):
         logger.warning("database pool exhausted: %s", exc)
         raise DatabaseUnavailable("The database is busy; try again in a moment.")
@@ -187,6 +193,24 @@ async def _unavailable(request: Request, exc: Exception) -> None:
         raise exc  # a failed statement, not an outage: the default 500 (logged)
     logger.error("database unavailable: %s", exc)
     raise DatabaseUnavailable("The database is unavailable; try again in a moment.")
+
+
+def _use_wal(engine: AsyncEngine, busy_timeout: float) -> None:
+    """File databases: write-ahead logging (readers never block the writer) and a busy
+    timeout (a writer waits its turn instead of failing at once)."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.close()
+
+
+def _is_locked(exc: Exception) -> bool:
+    """SQLite's "database is locked": a writer waited its busy timeout out."""
+    orig = getattr(exc, "orig", None)
+    return orig is not None and "database is locked" in str(orig).lower()
 
 
 def _is_outage(exc: sa_exc.DBAPIError) -> bool:
@@ -221,6 +245,14 @@ def _raised_by_driver(exc: BaseException) -> bool:
             return True
         tb = tb.tb_next
     return False
+
+
+async def _overflow_or_raise(request: Request, exc: Exception) -> None:
+    # sqlite3 raises a bare OverflowError for an integer past 64 bits, where PostgreSQL
+    # answers "out of range" (a DataError): the same input's fault, the same 400.
+    if _raised_by_driver(exc):
+        await _bad_data(request, exc)
+    raise exc
 
 
 async def _bad_data(request: Request, exc: Exception) -> None:

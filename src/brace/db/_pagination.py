@@ -24,6 +24,8 @@ __all__ = ["CursorPage", "CursorPagination", "Page", "Pagination"]
 
 T = TypeVar("T")
 MAX_LIMIT = 100
+MAX_OFFSET = 2**31 - 1
+"""Past this, an offset is an attack or a bug: every database takes it, none needs it."""
 
 
 class Page(msgspec.Struct, Generic[T]):
@@ -83,7 +85,7 @@ def _paginator(
     request: Request,
     response: Response,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page")] = 20,
-    offset: Annotated[int, Query(ge=0, description="Rows to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")] = 0,
 ) -> Paginator:
     return Paginator(request, response, limit, offset)
 
