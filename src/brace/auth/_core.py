@@ -97,6 +97,8 @@ class Auth:
         self.mailer: Mailer = mailer or ConsoleMailer()
         self.reset_max_age = reset_max_age
         self.token_authenticators: list[Callable[[AsyncSession, str], Any]] = []
+        self.token_scheme = "Bearer"
+        """The `Authorization` scheme tokens come with (`enable_tokens(scheme="Token")`)."""
         if app is not None:
             self.install(app)
 
@@ -136,6 +138,7 @@ class Auth:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             root = request.scope.get("root_path", "")
             return RedirectResponse(f"{root}{self.login_url}?next={quote(target)}", 303)
+        exc.headers["WWW-Authenticate"] = self.token_scheme
         raise exc  # problem+json 401 with WWW-Authenticate
 
     # -- the session's link to a user ---------------------------------------------------------
@@ -259,13 +262,14 @@ async def current_user(request: Request, session: DB) -> Any:
     user = None
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
+    if scheme.lower() == auth.token_scheme.lower() and token.strip():
         for authenticator in auth.token_authenticators:
             user = await authenticator(session, token.strip())
             if user is not None:
                 break
         if user is None:
-            raise NotAuthenticated("The bearer token is invalid or expired.")
+            what = "bearer token" if scheme.lower() == "bearer" else "token"
+            raise NotAuthenticated(f"The {what} is invalid or expired.")
     elif "session" in request.scope:
         stored: Any = request.session
         user_id = stored.get(SESSION_USER)

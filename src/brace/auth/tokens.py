@@ -232,13 +232,18 @@ def enable_tokens(
     app: App,
     jwt: JWTTokens | None = None,
     *,
-    token_url: str = "/auth/token",
+    token_url: str | None = "/auth/token",
     opaque_lifetime: int | None = 30 * 24 * 3600,
+    scheme: str = "Bearer",
 ) -> None:
-    """Accept bearer tokens on `app` (JWTs from `jwt`, and opaque `AccessToken`s) and serve
-    the OAuth2 password flow at `token_url`: a form with `username` and `password` returns a
-    JWT (or, without `jwt`, a new opaque token). OpenAPI documents the scheme, so `/docs`'
-    Authorize button logs in, and protected operations show their security requirement."""
+    """Accept tokens on `app` (JWTs from `jwt`, and opaque `AccessToken`s) in
+    `Authorization: <scheme> <token>`, and serve the OAuth2 password flow at `token_url` (None:
+    no such endpoint, for apps that issue tokens from their own login): a form with `username`
+    and `password` returns a JWT (or, without `jwt`, a new opaque token). OpenAPI documents
+    the scheme, so `/docs`' Authorize button works, and protected operations show their
+    security requirement."""
+    if not scheme or not all(ch.isalnum() or ch in "-._~+" for ch in scheme):
+        raise ValueError(f"enable_tokens: {scheme!r} is not an Authorization scheme name")
     auth = Auth.of(app)
     # Opaque tokens are rows pointing at brace's own user table.
     opaque = auth.user_model.__module__ == "brace.auth.models"
@@ -248,11 +253,35 @@ def enable_tokens(
         auth.token_authenticators.append(jwt_authenticator(auth, jwt))
     if opaque:
         auth.token_authenticators.append(opaque_authenticator(auth))
-    add_security_scheme(
-        app,
-        SCHEME_NAME,
-        {"type": "oauth2", "flows": {"password": {"tokenUrl": token_url, "scopes": {}}}},
-    )
+    auth.token_scheme = scheme
+    described = _security_scheme(scheme, token_url, jwt)
+    name = SCHEME_NAME if described["type"] == "oauth2" else f"{scheme}Token"
+    add_security_scheme(app, name, described)
+    if token_url is not None:
+        _add_token_endpoint(app, auth, token_url, jwt, opaque_lifetime)
+
+
+def _security_scheme(scheme: str, token_url: str | None, jwt: JWTTokens | None) -> dict[str, Any]:
+    """How OpenAPI (and the docs' Authorize button) describes the token."""
+    if scheme.lower() != "bearer":
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": f"`{scheme} <token>`",
+        }
+    if token_url is not None:
+        return {"type": "oauth2", "flows": {"password": {"tokenUrl": token_url, "scopes": {}}}}
+    described: dict[str, Any] = {"type": "http", "scheme": "bearer"}
+    if jwt is not None:
+        described["bearerFormat"] = "JWT"
+    return described
+
+
+def _add_token_endpoint(
+    app: App, auth: Auth, token_url: str, jwt: JWTTokens | None, opaque_lifetime: int | None
+) -> None:
+    """The OAuth2 password flow: a form with `username` and `password` returns a token."""
 
     @app.post(token_url, name="brace_auth_token", tags=["auth"])
     @csrf_exempt  # credentials travel in the body, not in a cookie
