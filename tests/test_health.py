@@ -279,3 +279,16 @@ def test_redis_check_against_the_real_server() -> None:
         response = client.get("/readyz")
     assert response.status_code == 200, response.text
     assert response.json()["checks"]["redis"]["status"] == "ok"
+
+
+def test_health_as_a_plugin_on_a_core_app() -> None:
+    from brace.core import App as CoreApp
+    from brace.health import Health
+
+    with pytest.raises(ValueError, match="timeout must be positive"):
+        Health(timeout=0)
+    app = CoreApp(plugins=[Health({"always": lambda: True}, liveness="/live")])
+    with TestClient(app) as client:
+        assert client.get("/live").json() == {"status": "ok"}
+        ready = client.get("/readyz").json()
+        assert ready["status"] == "ok" and "always" in ready["checks"]

@@ -20,6 +20,7 @@ from typing import IO, Any, Literal
 
 import msgspec
 
+from .core.error_handling import printable
 from .core.plugins import Plugin
 from .core.scope import ACCESS_LOGGED, request_id_of
 from .core.types import ASGIApp, Message, Receive, Scope, Send
@@ -268,11 +269,6 @@ class AccessLog(Plugin):
         return with_access_log(app)
 
 
-def _printable(path: str) -> str:
-    # A decoded path can hold CR/LF and other controls: escaped, they cannot forge log lines.
-    return path if path.isprintable() else path.encode("unicode_escape").decode("ascii")
-
-
 class AccessLogMiddleware:
     """Logs `METHOD path status duration` per HTTP request, and tracks the current request
     so that records logged while serving it carry its id."""
@@ -313,7 +309,7 @@ class AccessLogMiddleware:
             if _access.isEnabledFor(logging.INFO):
                 duration = (time.perf_counter() - start) * 1000
                 method = scope["method"]
-                path = _printable(scope["path"])
+                path = printable(scope["path"])
                 request_id = request_id_of(scope)
                 _access.info(
                     "%s %s %s %.1fms",

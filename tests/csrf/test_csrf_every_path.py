@@ -104,3 +104,43 @@ def test_invalid_utf8_paths_are_a_400_not_a_bypass(logged_in: TestClient) -> Non
     response = logged_in.post("/notes/%FF%FE/delete", headers=EVIL)
     assert response.status_code == 400
     assert deleted(logged_in) == []
+
+
+def test_a_junk_session_cookie_is_refused_before_the_body_is_read() -> None:
+    read: list[bool] = []
+    app = make_app()
+
+    async def receive_never() -> dict[str, object]:
+        read.append(True)
+        return {"type": "http.request", "body": b"csrf_token=x", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    sent: list[dict[str, object]] = []
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/notes/abc/delete",
+        "raw_path": b"/notes/abc/delete",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"cookie", b"session=junk"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+        ],
+        "scheme": "http",
+        "client": ("127.0.0.1", 1),
+    }
+    import asyncio
+
+    asyncio.run(app(scope, receive_never, send))  # type: ignore[arg-type]
+    assert sent[0]["status"] == 403
+    assert b"has no CSRF token" in sent[1]["body"]  # type: ignore[operator]
+    assert read == []
+    assert deleted_from(app) == []
+
+
+def deleted_from(app: App) -> list[str]:
+    return app.state.deleted  # type: ignore[no-any-return]

@@ -316,3 +316,39 @@ def test_formdata_mapping_api() -> None:
     assert "FormData" in repr(form) and "UploadFile" in repr(upload)
     asyncio.run(form.close())
     assert upload.file.closed
+
+
+def _file(name: bytes, content: bytes) -> bytes:
+    return (
+        b'Content-Disposition: form-data; name="' + name + b'"; filename="f.bin"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n" + content
+    )
+
+
+def test_a_form_over_its_memory_budget_moves_files_to_disk() -> None:
+    limits = FormLimits(max_memory_size=10_000, spool_size=1_000_000)
+    app = App(form_limits=limits)
+
+    @app.post("/where")
+    async def where(request: Request) -> dict[str, object]:
+        form = await request.form()
+        files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+        return {
+            "in_memory": [f.in_memory for f in files],
+            "sizes": [f.size for f in files],
+            "first": (await files[0].read(3)).decode(),
+        }
+
+    # Each file is far below spool_size, but the two together pass the form's budget.
+    body, headers = multipart(_file(b"a", b"abc" + b"x" * 5_997), _file(b"b", b"y" * 6_000))
+    with TestClient(app) as client:
+        answer = client.post("/where", content=body, headers=headers).json()
+    assert answer == {"in_memory": [False, False], "sizes": [6_000, 6_000], "first": "abc"}
+
+
+def test_form_text_past_the_memory_budget_is_413() -> None:
+    with TestClient(make_app(form_limits=FormLimits(max_memory_size=5_000))) as client:
+        body, headers = multipart(field(b"a", b"x" * 3_000), field(b"b", b"y" * 3_000))
+        r = client.post("/echo", content=body, headers=headers)
+    assert r.status_code == 413
+    assert "text is larger than 5000 bytes" in r.json()["detail"]

@@ -82,7 +82,7 @@ class ModelAdmin:
         self.fields: list[Field] = fields_for(model, self.form_fields)
         self.filters: list[Field] = fields_for(model, self.list_filter)
 
-    def fields_for(self, user: Any) -> list[Field]:
+    def editable_by(self, user: Any) -> list[Field]:
         """The form fields `user` may change: superusers all, others not the privileges."""
         if user is not None and getattr(user, "is_superuser", False):
             return self.fields

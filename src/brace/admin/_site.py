@@ -180,7 +180,7 @@ class Admin:
         @router.post("/{slug}/add", name="add_submit", include_in_schema=False)
         async def add(request: Request, slug: str, user: StaffUser, session: DB) -> Response:
             entry = self._permitted(slug, user, "add")
-            submitted, parsed, errors = await _read_form(request, entry.fields_for(user))
+            submitted, parsed, errors = await _read_form(request, entry.editable_by(user))
             if not errors:
                 row = entry.model(**parsed)
                 session.add(row)
@@ -212,7 +212,7 @@ class Admin:
         ) -> Response:
             entry = self._permitted(slug, user, "change")
             row = await self._get(session, entry, key)
-            submitted, parsed, errors = await _read_form(request, entry.fields_for(user))
+            submitted, parsed, errors = await _read_form(request, entry.editable_by(user))
             if not errors:
                 changes = {}
                 for name, value in parsed.items():
@@ -286,7 +286,7 @@ class Admin:
         status: int = 200,
         user: Any = None,
     ) -> Response:
-        fields = entry.fields_for(user)
+        fields = entry.editable_by(user)
         editable = {f.name for f in fields}
         shown = [*entry.readonly_fields, *(f.name for f in entry.fields if f.name not in editable)]
         readonly = {name: getattr(row, name) for name in shown} if row else {}

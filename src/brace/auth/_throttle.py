@@ -15,8 +15,6 @@ __all__ = ["MemoryThrottleStore", "RedisThrottleStore", "Throttle", "ThrottleSto
 
 
 class ThrottleStore(Protocol):
-    async def count(self, key: str) -> int: ...
-
     async def hit(self, key: str, window: int) -> int: ...
 
     async def release(self, key: str) -> None: ...
@@ -38,10 +36,6 @@ class MemoryThrottleStore:
             del self._counters[key]
             return None
         return entry
-
-    async def count(self, key: str) -> int:
-        entry = self._live(key)
-        return entry[0] if entry else 0
 
     async def hit(self, key: str, window: int) -> int:
         entry = self._live(key)
@@ -72,10 +66,6 @@ class RedisThrottleStore:
         from redis import asyncio as redis_asyncio
 
         self._client: Any = redis_asyncio.from_url(url)
-
-    async def count(self, key: str) -> int:
-        value = await self._client.get(key)
-        return int(value) if value else 0
 
     async def hit(self, key: str, window: int) -> int:
         async with self._client.pipeline(transaction=True) as pipe:
@@ -155,16 +145,6 @@ class Throttle:
                 await self.store.release(key)
                 allowed = False
         return allowed
-
-    async def blocked(self, account: str, client: str | None) -> bool:
-        for key in self._keys(account, client):
-            if await self.store.count(key) >= self.limit:
-                return True
-        return False
-
-    async def failed(self, account: str, client: str | None) -> None:
-        for key in self._keys(account, client):
-            await self.store.hit(key, self.window)
 
     async def succeeded(self, account: str, client: str | None = None) -> None:
         """A right password: the account starts afresh, and this attempt no longer counts

@@ -26,6 +26,7 @@ from .responses import RedirectResponse
 from .routing import Lifespan, Mount, Route, Router, check_options
 from .scope import BEFORE_HANDLER, FORM
 from .types import ASGIApp, Receive, Scope, Send
+from .websocket_plan import refuse
 from .websockets import WebSocket
 
 __all__ = ["App"]
@@ -321,14 +322,17 @@ class App(Router):
         """Run the post-routing hooks; False when one refused (its error was answered)."""
         assert found.endpoint is not None
         route = found.endpoint.route_for(scope["method"])
-        connection = Request(scope, receive)
         try:
-            for hook in (*self._before_handler, *scope.get(BEFORE_HANDLER, ())):
-                await hook(connection, route)
+            await self._run_checks(Request(scope, receive), route)
         except Exception as exc:
             await self._errors.handle(exc, scope, receive, send)
             return False
         return True
+
+    async def _run_checks(self, connection: HTTPConnection, route: Route) -> None:
+        """The post-routing hooks: the plugins', then those a middleware attached."""
+        for hook in (*self._before_handler, *connection.scope.get(BEFORE_HANDLER, ())):
+            await hook(connection, route)
 
     async def _dispatch_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = self._route_path(scope)
@@ -341,14 +345,10 @@ class App(Router):
             return
         if self._before_handler or BEFORE_HANDLER in scope:
             route = found.endpoint.route_for("WEBSOCKET")
-            connection = WebSocket(scope, receive, send)
             try:
-                for hook in (*self._before_handler, *scope.get(BEFORE_HANDLER, ())):
-                    await hook(connection, route)
+                await self._run_checks(WebSocket(scope, receive, send), route)
             except HTTPError as error:
-                # Refused before the handshake (a page on another site, say): policy close.
-                reason = error.detail or error.title
-                await send({"type": "websocket.close", "code": 1008, "reason": reason})
+                await refuse(send, error)  # a page on another site, say
                 return
         await found.target(scope, receive, send, found.values)
 
@@ -377,12 +377,6 @@ class App(Router):
         await self._errors.handle(HTTPError(404), scope, receive, send)
 
     # -- errors -----------------------------------------------------------------------------
-
-    async def _handle_error(
-        self, exc: Exception, scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        """Turn any exception into the right response (the app's error policy)."""
-        await self._errors.handle(exc, scope, receive, send)
 
     def error_response(self, exc: Exception, scope: Scope) -> Any:
         """The default answer for an exception, chosen for the client (HTML or problem+json)."""

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from .blocking import BlockingDetector
-from .errors import HTTPError
 from .handlers import Operation, Plan, compile_operation
 from .matcher import Endpoint, Matcher, RouteConflict
 from .params.dependant import compile_dependant
@@ -20,7 +19,7 @@ from .requests import Request
 from .routing import Mount, Route, WebSocketRoute
 from .sending import ErrorHandler
 from .types import ASGIApp, Message, Receive, Scope, Send
-from .websocket_plan import compile_websocket
+from .websocket_plan import compile_websocket, refuse
 from .websockets import WebSocket
 
 __all__ = ["CompiledRoutes", "check_mounts", "compile_routes", "guard_mount", "index_names"]
@@ -161,9 +160,8 @@ def guard_mount(mount: Mount, injector: Injector, on_error: ErrorHandler) -> ASG
             await solver.close(exc)
             if kind == "http":
                 await on_error(exc, scope, receive, send)
-            else:  # a refused WebSocket handshake: policy close
-                reason = exc.detail or exc.title if isinstance(exc, HTTPError) else "refused"
-                await send({"type": "websocket.close", "code": 1008, "reason": reason})
+            else:
+                await refuse(send, exc)
             return
         failure: BaseException | None = None
         try:

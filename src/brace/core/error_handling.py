@@ -18,14 +18,14 @@ from .scope import REQUEST_ID, RESPONSE_STARTED, request_id_of
 from .sending import render, send_problem
 from .types import Receive, Scope, Send
 
-__all__ = ["ErrorHandling", "ExceptionHandler"]
+__all__ = ["ErrorHandling", "ExceptionHandler", "printable"]
 
 logger = logging.getLogger("brace")
 
 ExceptionHandler = Callable[[Request, Any], Any]
 
 
-def _printable(path: str) -> str:
+def printable(path: str) -> str:
     # A decoded path can hold CR/LF and other controls: escaped, they cannot forge log lines.
     return path if path.isprintable() else path.encode("unicode_escape").decode("ascii")
 
@@ -128,7 +128,7 @@ class ErrorHandling:
             "Unhandled %s in %s %s (request id %s)",
             type(exc).__name__,
             scope.get("method", "?"),
-            _printable(str(scope.get("path", "?"))),
+            printable(str(scope.get("path", "?"))),
             rid,
             exc_info=exc,
         )

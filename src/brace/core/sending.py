@@ -1,12 +1,7 @@
 """The one way a result becomes a response: `encode_result` turns any handler return value
 into status, headers and body (or says the Response sends itself: streams and files), and
-`render` sends it. Handler plans, exception handlers and the error policy all go through it.
-
-    Response          -> sent as it is
-    str               -> 200 text/plain; charset=utf-8
-    bytes             -> 200 application/octet-stream
-    None              -> 204 No Content
-    anything else     -> 200 application/json (dict, list, msgspec.Struct, dataclass, ...)
+`render` sends it, following `render_rules`. Handler plans, exception handlers and the error
+policy all go through it.
 """
 
 from __future__ import annotations
@@ -28,7 +23,13 @@ __all__ = [
     "send_response",
 ]
 
-render_rules = __doc__.split("\n\n", 1)[1].rsplit('"""', 1)[0] if __doc__ else ""
+render_rules = """\
+Response          -> sent as it is
+str               -> 200 text/plain; charset=utf-8
+bytes             -> 200 application/octet-stream
+None              -> 204 No Content
+anything else     -> 200 application/json (dict, list, msgspec.Struct, dataclass, ...)
+"""
 
 Encoded = tuple[int, list[tuple[bytes, bytes]], bytes]
 

@@ -83,6 +83,13 @@ def compile_websocket(route: WebSocketRoute, injector: Injector) -> Any:
     return plan
 
 
+async def refuse(send: Send, exc: BaseException) -> None:
+    """Refuse a handshake before any handler ran (a post-routing check, a guarded mount):
+    a policy close (1008) naming why; the server turns it into a 403."""
+    reason = (exc.detail or exc.title) if isinstance(exc, HTTPError) else "refused"
+    await send({"type": "websocket.close", "code": 1008, "reason": reason})
+
+
 async def deny(ws: WebSocket, error: HTTPError) -> None:
     """Refuse the handshake: an HTTP answer where the server supports sending one (the ASGI
     `websocket.http.response` extension), else a close, which servers turn into 403."""

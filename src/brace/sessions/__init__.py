@@ -13,7 +13,7 @@ from ..core.requests import raw_header
 from ..core.responses import cookie_header
 from ..core.scope import BEFORE_HANDLER
 from ..core.types import ASGIApp, Message, Receive, Scope, Send
-from ..csrf import SESSION_COOKIE, CSRFCheck
+from ..csrf import SAFE_METHODS, SESSION_COOKIE, CSRFCheck
 from ._backends import SessionBackend, backend_for
 from ._flash import flash, get_flashed_messages
 from ._session import Session, new_session_id
@@ -66,6 +66,7 @@ class SessionMiddleware:
         `csrf_trusted_origins` lists other origins allowed to post ("https://admin.example")."""
         self.app = app
         self.csrf = CSRFCheck(csrf_trusted_origins) if csrf else None
+        self._csrf_hook = (self.csrf.before_handler,) if self.csrf is not None else ()
         self.signer = Signer(secret_key)
         self.backend = backend_for(backend, self.signer, max_age)
         self.cookie_name = cookie_name
@@ -88,11 +89,15 @@ class SessionMiddleware:
         session = Session(loaded[1], loaded[0]) if loaded else Session()
         had_cookie = cookie is not None
         scope["session"] = session
-        if self.csrf is not None and (scope["type"] == "http" or had_cookie):
-            # Checked by the brace app that routes the request, once the route is known.
-            scope[BEFORE_HANDLER] = (*scope.get(BEFORE_HANDLER, ()), self.csrf.before_handler)
-            if had_cookie:
-                scope[SESSION_COOKIE] = True
+        if had_cookie:
+            scope[SESSION_COOKIE] = True
+        if self.csrf is not None and (
+            scope["method"] not in SAFE_METHODS if scope["type"] == "http" else had_cookie
+        ):
+            # Checked by the brace app that routes the request, once the route is known;
+            # safe methods and cookie-less handshakes have nothing to check.
+            hooks = scope.get(BEFORE_HANDLER)
+            scope[BEFORE_HANDLER] = self._csrf_hook if hooks is None else (*hooks, *self._csrf_hook)
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start" and session.modified:

@@ -6,7 +6,7 @@ type-hint resolution on the hot path.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -15,7 +15,6 @@ from ..connection import HTTPConnection
 from ..errors import HTTPError
 from ..markers import Body
 from ..requests import Request, raw_header
-from ..types import Receive, Scope
 from .model import (
     HandlerError,
     ParamSpec,
@@ -31,9 +30,6 @@ from .validation import (
     missing_item,
     raw_json,
 )
-
-SyncBuilder = Callable[[Scope, Receive, Sequence[Any]], dict[str, Any]]
-AsyncBuilder = Callable[[Scope, Receive, Sequence[Any]], Awaitable[dict[str, Any]]]
 
 # -- extraction ----------------------------------------------------------------------------
 
