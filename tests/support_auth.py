@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import pytest
 
-from brace import App, Router
+from brace import App, Request, Router
 from brace.auth import (
     Auth,
     CurrentUser,
@@ -15,6 +15,7 @@ from brace.auth import (
     Throttle,
     auth_views,
     login_required,
+    logout,
     requires,
 )
 from brace.auth.tokens import JWTTokens, enable_tokens
@@ -28,11 +29,17 @@ JWT_SECRET = "a-jwt-secret-of-at-least-thirty-two-bytes"
 TOKEN_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def make_app(url: str, *, throttle: Throttle | None = None, mailer: Any = None) -> App:
+def make_app(
+    url: str,
+    *,
+    throttle: Throttle | None = None,
+    mailer: Any = None,
+    sessions: str = "cookie",
+) -> App:
     from brace.auth import Group, User
 
     app = App()
-    app.add_middleware(SessionMiddleware, secret_key=SECRET)
+    app.add_middleware(SessionMiddleware, secret_key=SECRET, backend=sessions)
     db = Database(url, app=app)
     Auth(app, throttle=throttle or Throttle(), mailer=mailer)
     app.include(auth_views(signup=True))
@@ -76,6 +83,14 @@ def make_app(url: str, *, throttle: Throttle | None = None, mailer: Any = None) 
     @app.get("/whole-router-login", dependencies=[login_required])
     async def whole() -> str:
         return "ok"
+
+    @app.post("/logout-everywhere")
+    async def everywhere(request: Request) -> None:
+        await logout(request, everywhere=True)
+
+    @app.post("/force-session-user")
+    async def force_user(request: Request) -> None:
+        request.session["_auth_user_id"] = "not-a-number"
 
     @app.post("/password")
     async def change_password(user: RequireUser, session: DB) -> None:

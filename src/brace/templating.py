@@ -1,11 +1,18 @@
 """Jinja2 templates for brace: autoescaped HTML with `request`, `url_for` and `static_url`.
 
 Needs the `templates` extra (`pip install "brace[templates]"`).
+
+When the app uses `brace.db`, pages are rendered through SQLAlchemy's greenlet bridge: a
+template may read `post.author.name` and the lazy load is a real awaited query, not
+`MissingGreenlet`. `render()` then renders when the response is sent (an error there is still
+the usual error page) and `render_async()` renders on the event loop rather than in a thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from os import PathLike
 from typing import Any
@@ -18,6 +25,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from .core.requests import Request
 from .core.responses import HTMLResponse
+from .core.schema_types import Reader
+from .core.types import Receive, Scope, Send
 from .csrf import csrf_input, csrf_token
 
 __all__ = ["Templates"]
@@ -99,9 +108,12 @@ class Templates:
         block: str | None = None,
     ) -> HTMLResponse:
         """Render a template (or only one of its blocks, for partial page updates)."""
-        return HTMLResponse(
-            self.render_string(request, name, context, block=block), status, headers
-        )
+        values = self._context(request, context)
+        reader = _database_reader()
+        if reader is None:
+            return HTMLResponse(self._render(name, values, block), status, headers)
+        page = functools.partial(self._render, name, values, block)
+        return _PageResponse(page, reader, status, headers)
 
     async def render_async(
         self,
@@ -113,9 +125,14 @@ class Templates:
         headers: Mapping[str, str] | None = None,
         block: str | None = None,
     ) -> HTMLResponse:
-        """Like `render`, in a worker thread: big pages do not hold the event loop."""
+        """Like `render`, in a worker thread: big pages do not hold the event loop (with
+        `brace.db`, on the loop through the database's bridge, so lazy loads work)."""
         values = self._context(request, context)
-        text = await asyncio.to_thread(self._render, name, values, block)
+        reader = _database_reader()
+        if reader is None:
+            text = await asyncio.to_thread(self._render, name, values, block)
+        else:
+            text = await reader(self._render, name, values, block)
         return HTMLResponse(text, status, headers)
 
     def render_string(
@@ -126,6 +143,8 @@ class Templates:
         *,
         block: str | None = None,
     ) -> str:
+        """The page as text, rendered now (a lazy load here needs the data loaded already:
+        prefer `render()`)."""
         return self._render(name, self._context(request, context), block)
 
     def _render(self, name: str, values: dict[str, Any], block: str | None) -> str:
@@ -136,6 +155,33 @@ class Templates:
         if render_block is None:
             raise LookupError(f"template {name!r} has no block {block!r}")
         return "".join(render_block(template.new_context(values)))
+
+
+class _PageResponse(HTMLResponse):
+    """A page rendered as it is sent, through the database's reader (see the module doc)."""
+
+    def __init__(
+        self,
+        page: Callable[[], str],
+        reader: Reader,
+        status: int,
+        headers: Mapping[str, str] | None,
+    ) -> None:
+        super().__init__(None, status, headers)
+        self._page = page
+        self._reader = reader
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.body = (await self._reader(self._page)).encode(self.charset)
+        if self._sends_length():
+            self.headers["content-length"] = str(len(self.body))
+        await super().__call__(scope, receive, send)
+
+
+def _database_reader() -> Reader | None:
+    """How brace.db reads models (its greenlet bridge), when the app has imported it."""
+    db = sys.modules.get("brace.db")
+    return None if db is None else db.Model.__brace_read__
 
 
 @jinja2.pass_context

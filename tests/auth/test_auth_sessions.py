@@ -123,6 +123,68 @@ def test_changing_the_password_ends_other_sessions(client: TestClient) -> None:
     assert client.get("/me").json() == {"email": None}
 
 
+def test_a_cookie_captured_before_logout_is_dead_after_it(db_url: str) -> None:
+    # A signed cookie cannot be revoked alone: logging out moves the user's session version
+    # on, which ends every session logged in before (the phone's too).
+    with TestClient(make_app(db_url)) as client:
+        log_in(client)
+        phone = client.cookies["session"]
+        client.cookies.clear()
+        log_in(client)
+        captured = client.cookies["session"]
+        token = client.post(
+            "/auth/token", data={"username": "ada@example.com", "password": PASSWORD}
+        )
+        jwt = token.json()["access_token"]
+        client.post("/auth/logout", headers={"X-CSRF-Token": csrf(client)})
+        for cookie in (captured, phone):
+            client.cookies.clear()
+            client.cookies.set("session", cookie)
+            assert client.get("/me").json() == {"email": None}
+            assert client.get("/private").status_code == 401
+        # A bearer token is its own credential: a browser logout does not end it.
+        client.cookies.clear()
+        me = client.get("/me", headers={"authorization": f"Bearer {jwt}"})
+        assert me.json() == {"email": "ada@example.com"}
+        # And logging in again works.
+        log_in(client)
+        assert client.get("/me").json() == {"email": "ada@example.com"}
+
+
+def test_server_side_sessions_end_one_at_a_time_unless_everywhere(db_url: str) -> None:
+    def device(client: TestClient) -> str:
+        client.cookies.clear()
+        log_in(client)
+        return client.cookies["session"]
+
+    def who(client: TestClient, cookie: str) -> Any:
+        client.cookies.clear()
+        client.cookies.set("session", cookie)
+        return client.get("/me").json()["email"]
+
+    with TestClient(make_app(db_url, sessions="memory")) as client:
+        phone, tablet, laptop = device(client), device(client), device(client)
+        client.post("/auth/logout", headers={"X-CSRF-Token": csrf(client)})  # the laptop
+        assert who(client, laptop) is None
+        assert who(client, phone) == "ada@example.com"
+        assert who(client, tablet) == "ada@example.com"
+        # "Log out everywhere", from the phone, ends the tablet's session as well.
+        who(client, phone)
+        client.post("/logout-everywhere", headers={"X-CSRF-Token": csrf(client)})
+        assert who(client, tablet) is None
+
+
+def test_logout_with_a_junk_user_id_in_the_session_is_harmless(db_url: str) -> None:
+    with TestClient(make_app(db_url)) as client:
+        client.get("/auth/login")
+        forced = client.post("/force-session-user", headers={"X-CSRF-Token": csrf(client)})
+        assert forced.status_code == 204
+        out = client.post("/auth/logout", headers={"X-CSRF-Token": csrf(client)})
+        assert out.status_code == 303
+        log_in(client)
+        assert client.get("/me").json() == {"email": "ada@example.com"}
+
+
 def test_forged_or_tampered_session_cookies_are_anonymous(client: TestClient) -> None:
     log_in(client)
     real = client.cookies["session"]
@@ -277,3 +339,35 @@ def test_ipv6_clients_are_counted_per_64(db_url: str) -> None:
         assert log_in(client, "ed@example.com").status_code == 429  # same /64
     with TestClient(app, client=("2001:db8:0:1::d", 1)) as client:
         assert log_in(client, "ed@example.com").status_code == 303  # another /64
+
+
+def test_aset_password_keeps_the_event_loop_serving() -> None:
+    from brace.auth import User
+    from brace.auth._passwords import verify_password
+
+    async def main() -> tuple[int, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.001)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        await asyncio.sleep(0)
+        blocking = User(email="b@example.com")
+        before = ticks
+        blocking.set_password("a long enough passphrase")  # the loop stands still meanwhile
+        during_sync = ticks - before
+        user = User(email="a@example.com")
+        before = ticks
+        await user.aset_password("a long enough passphrase")
+        during_async = ticks - before
+        task.cancel()
+        assert verify_password(user.password_hash, "a long enough passphrase")[0]
+        return during_sync, during_async
+
+    during_sync, during_async = asyncio.run(main())
+    assert during_sync == 0
+    assert during_async >= 5  # hashing took ~0.1 s, and the loop ticked on

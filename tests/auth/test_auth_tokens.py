@@ -211,6 +211,14 @@ def test_openapi_shows_the_scheme_and_protected_operations(client: TestClient) -
     token_op = doc["paths"]["/auth/token"]["post"]
     assert "security" not in token_op
     assert "application/x-www-form-urlencoded" in token_op["requestBody"]["content"]
+    # RFC 6749's JSON error for bad credentials, brace's problem for a malformed form: both.
+    bad = token_op["responses"]["400"]["content"]
+    assert bad["application/json"]["schema"] == {"$ref": "#/components/schemas/OAuthError"}
+    assert "application/problem+json" in bad
+    assert "Retry-After" in token_op["responses"]["429"]["description"]
+    wrong = client.post("/auth/token", data={"username": "ada@example.com", "password": "x"})
+    assert wrong.status_code == 400 and wrong.headers["content-type"] == "application/json"
+    assert set(wrong.json()) == {"error", "error_description"}
     from openapi_spec_validator import validate
 
     validate(doc)
@@ -271,3 +279,42 @@ def test_an_api_only_app_needs_no_jinja2() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert 'pip install "brace[templates]"' in result.stdout
+
+
+def test_issuing_for_a_user_binds_the_token_and_a_bare_id_is_refused(db_url: str) -> None:
+    from brace import App
+    from brace.auth import Auth, RequireUser, User
+    from brace.auth.tokens import enable_tokens
+    from brace.db import DB, Database
+
+    app = App()
+    db = Database(db_url, app=app)
+    Auth(app, secret_key="x" * 40)
+    tokens = JWTTokens(secret=JWT_SECRET)
+    with pytest.raises(TypeError, match="enable_tokens"):
+        tokens.issue(User(email="a@example.com"))  # not bound to an app's users yet
+    enable_tokens(app, tokens, token_url=None)
+
+    @app.on_startup
+    async def seed() -> None:
+        await db.drop_all()
+        await db.create_all()
+
+    @app.post("/login")
+    async def login(session: DB) -> dict[str, str]:
+        user = User(email="a@example.com")
+        await user.aset_password(PASSWORD)
+        session.add(user)
+        await session.flush()
+        return {"token": tokens.issue(user)}
+
+    @app.get("/me")
+    async def me(user: RequireUser) -> str:
+        return str(user.email)
+
+    with TestClient(app) as client:
+        token = client.post("/login").json()["token"]
+        assert client.get("/me", headers=bearer(token)).text == "a@example.com"
+    with pytest.raises(TypeError, match=r"tokens\.issue\(user\)"):
+        tokens.issue("1")
+    assert tokens.issue("1", claims={"pwh": "explicit"})  # an explicit binding is allowed

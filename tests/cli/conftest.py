@@ -19,6 +19,7 @@ CLEARED = (
     "BRACE_LOG_LEVEL",
     "PORT",
     "SECRET_KEY",
+    "TRUSTED_PROXIES",
     "DEBUG",
     "ALLOWED_HOSTS",
     "DATABASE_URL",

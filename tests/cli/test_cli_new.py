@@ -154,11 +154,18 @@ def test_a_new_project_passes_its_tests_and_serves_at_once(
     assert f'packages = ["{name}"]' in (project / "pyproject.toml").read_text()
     env = project_env(project)
 
-    # The project's own tests and its server run side by side: the suite stays quick.
+    # The project's own tests and its server run side by side: the suite stays quick. The
+    # tests run in a shell where production's variables are exported, as on a deploy box.
+    production = {
+        "BRACE_ENV": "prod",
+        "SECRET_KEY": "a-production-secret-that-the-tests-must-not-read-0123456789",
+        "ALLOWED_HOSTS": "example.com",
+        "DEBUG": "false",
+    }
     tests = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=project,
-        env=env,
+        env={**env, **production},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

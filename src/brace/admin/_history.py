@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Model
+from ..db import Model, UTCDateTime, utcnow
 
 __all__ = ["AdminLogEntry"]
 
@@ -19,7 +19,7 @@ class AdminLogEntry(Model):
 
     __tablename__ = "admin_log_entry"
 
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_id: Mapped[str] = mapped_column(String(64))
     user_label: Mapped[str] = mapped_column(String(254))
     model: Mapped[str] = mapped_column(String(100), index=True)

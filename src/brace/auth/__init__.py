@@ -39,6 +39,7 @@ from ._passwords import (
     hash_password,
     verify_password,
 )
+from ._template_user import user_context
 from ._throttle import MemoryThrottleStore, RedisThrottleStore, Throttle
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ __all__ = [
     "revoke_access_tokens",
     "safe_next",
     "same_email",
+    "user_context",
     "verify_password",
 ]
 

@@ -22,7 +22,7 @@ from ..core.markers import Depends
 from ..core.requests import Request
 from ..core.responses import RedirectResponse
 from ..core.scope import ScopeKey
-from ..db import DB
+from ..db import DB, Database
 from ..mail import ConsoleMailer, Mailer
 from ..openapi import declare_security
 from ._passwords import dummy_hash, verify_password
@@ -144,7 +144,17 @@ class Auth:
     # -- the session's link to a user ---------------------------------------------------------
 
     def session_hash(self, user: Any) -> str:
-        """A fingerprint of the password hash: changing the password logs out other sessions."""
+        """What a session must still match: the password hash (a new password logs out the
+        other sessions) and the user's session version (logging out of a signed cookie, or
+        everywhere, moves it on)."""
+        version = getattr(user, "session_version", 0) or 0
+        material = user.password_hash if not version else f"{user.password_hash}\n{version}"
+        key = (self.secret_key or "").encode()
+        return hmac.new(key, material.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def password_fingerprint(self, user: Any) -> str:
+        """A fingerprint of the password hash alone: bearer tokens outlive a logout from the
+        browser, not a password change."""
         key = (self.secret_key or "").encode()
         return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
 
@@ -231,7 +241,7 @@ async def authenticate(request: Request, session: AsyncSession, account: str, pa
         return None  # the attempt was counted before the check
     await auth.throttle.succeeded(account, client)
     if rehash:
-        user.set_password(password)  # parameters changed since: upgrade the stored hash
+        await user.aset_password(password)  # parameters changed since: upgrade the stored hash
     return user
 
 
@@ -247,10 +257,39 @@ async def login(request: Request, user: Any) -> None:
     request.scope[CURRENT_USER] = user
 
 
-async def logout(request: Request) -> None:
-    """Forget the user and everything else in the session (the cookie is deleted)."""
-    request.session.clear()
+async def logout(request: Request, *, everywhere: bool = False) -> None:
+    """Forget the user and everything else in the session (the cookie is deleted).
+
+    A signed-cookie session cannot be revoked on its own (a copy of the cookie would still
+    open the account), so logging out of one ends every session of the user: their session
+    version moves on. Server-side sessions (memory, Redis) end only this one, unless
+    `everywhere=True`."""
+    session: Any = request.session
+    user_id = session.get(SESSION_USER)
+    if user_id is not None and (everywhere or not getattr(session, "revocable", False)):
+        await _end_sessions(request, user_id)
+    session.clear()
     request.scope[CURRENT_USER] = None
+
+
+async def _end_sessions(request: Request, user_id: Any) -> None:
+    """Move the user's session version on, in one UPDATE (no read, no race)."""
+    auth = Auth.of(request.app)
+    model = auth.user_model
+    key_type = sa_inspect(model).primary_key[0].type.python_type
+    try:
+        key = key_type(user_id)
+    except (TypeError, ValueError):
+        return  # not a key this table could hold: no user to log out
+    statement = (
+        update(model)
+        .where(model.id == key)
+        .values(session_version=model.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    async with Database.of(request.app).session() as db:
+        await db.execute(statement)
+        await db.commit()
 
 
 async def current_user(request: Request, session: DB) -> Any:

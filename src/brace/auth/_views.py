@@ -35,6 +35,7 @@ from ._core import (
     same_email,
 )
 from ._passwords import PasswordRejected, check_password_rules
+from ._template_user import user_context
 from .reset import PasswordResetTokens
 
 __all__ = [
@@ -146,7 +147,7 @@ def _add_signup(router: Router, pages: Templates, after_login: str) -> None:
         if value is None or not form.ok:
             return page(request, form, 422)
         user = model(email=normalize_email(value.email))
-        user.set_password(value.password)
+        await user.aset_password(value.password)
         session.add(user)
         await session.flush()
         await login(request, user)
@@ -163,9 +164,12 @@ def auth_views(
 ) -> Router:
     """GET/POST `{prefix}/login`, POST `{prefix}/logout`, the password-reset pages and, with
     `signup=True`, GET/POST `{prefix}/signup`; brace's templates unless the project's
-    `templates` override them (same names under `auth/`)."""
+    `templates` override them (same names under `auth/`). Every page of `templates` gets
+    `current_user` (see `user_context`)."""
     pages = templates or Templates(PACKAGE_TEMPLATES)
     pages.add_fallback(PACKAGE_TEMPLATES)  # the project's own templates win
+    if user_context not in pages.context_processors:
+        pages.context_processors.append(user_context)  # `current_user` on every page
     router = Router(prefix=prefix, tags=["auth"])
     _add_stylesheet(router)
     _add_login(router, pages, after_login)
@@ -272,7 +276,7 @@ def _add_reset_confirm(router: Router, pages: Templates) -> None:
                     form.add_error("password", str(exc))
         if not form.ok or form.value is None:
             return _confirm_page(request, form, valid=True)
-        user.set_password(form.value.password)  # the token, and other sessions, stop working
+        await user.aset_password(form.value.password)  # the token, and other sessions, stop working
         await revoke_access_tokens(session, user)  # and so do opaque bearer tokens
         flash(request, "Your password has been changed: log in with it.", "success")
         return RedirectResponse(request.url_for("brace_auth_login"), 303)

@@ -92,9 +92,30 @@ class JWTTokens:
         self.audience = audience
         self.issuer = issuer
         self.leeway = leeway
+        self.auth: Auth | None = None
+        """The Auth these tokens log users in to (set by `enable_tokens`)."""
 
-    def issue(self, subject: str, *, claims: Mapping[str, Any] | None = None) -> str:
-        """A token for `subject` (a user id), valid for `lifetime` seconds from now."""
+    def issue(self, subject: Any, *, claims: Mapping[str, Any] | None = None) -> str:
+        """A token for `subject`, valid for `lifetime` seconds from now.
+
+        Once `enable_tokens(app, tokens)` has run, pass the user: the token is then bound to
+        their password (a new password ends it) and `RequireUser` accepts it. A bare id is
+        refused there, since such a token would be refused at every request; tokens not
+        tied to an app's users take any subject text."""
+        extra = dict(claims or {})
+        if not isinstance(subject, str):
+            if self.auth is None:
+                raise TypeError(
+                    "JWTTokens.issue(user) binds the token to the user's password: call "
+                    "enable_tokens(app, tokens) first (or pass a subject string)"
+                )
+            extra.setdefault("pwh", self.auth.password_fingerprint(subject)[:16])
+            subject = str(subject.id)
+        elif self.auth is not None and "pwh" not in extra:
+            raise TypeError(
+                "these tokens log users in (enable_tokens): issue them with tokens.issue(user), "
+                "not a user id, or RequireUser refuses them (they must follow password changes)"
+            )
         now = datetime.now(UTC)
         payload: dict[str, Any] = {
             "sub": subject,
@@ -102,7 +123,7 @@ class JWTTokens:
             "nbf": now,
             "exp": now + timedelta(seconds=self.lifetime),
             "jti": uuid.uuid4().hex,
-            **(claims or {}),
+            **extra,
         }
         if self.audience is not None:
             payload["aud"] = self.audience
@@ -207,7 +228,7 @@ def jwt_authenticator(auth: Auth, tokens: JWTTokens) -> Any:
         if claims is None:
             return None
         user = await auth.load_user(session, claims.get("sub"))
-        if user is None or claims.get("pwh") != auth.session_hash(user)[:16]:
+        if user is None or claims.get("pwh") != auth.password_fingerprint(user)[:16]:
             return None  # the password changed since the token was issued
         return user
 
@@ -215,11 +236,19 @@ def jwt_authenticator(auth: Auth, tokens: JWTTokens) -> Any:
 
 
 def issue_for(auth: Auth, tokens: JWTTokens, user: Any) -> str:
-    """A JWT for `user` that stops verifying when the user's password changes."""
-    return tokens.issue(str(user.id), claims={"pwh": auth.session_hash(user)[:16]})
+    """A JWT for `user` that stops verifying when the user's password changes (the same as
+    `tokens.issue(user)` once the tokens are enabled)."""
+    return tokens.issue(str(user.id), claims={"pwh": auth.password_fingerprint(user)[:16]})
 
 
 # -- the OAuth2 password flow ------------------------------------------------------------------
+
+
+class OAuthError(msgspec.Struct):
+    """RFC 6749 5.2: how the token endpoint says no."""
+
+    error: str
+    error_description: str
 
 
 class TokenResponse(msgspec.Struct):
@@ -250,6 +279,7 @@ def enable_tokens(
     if jwt is None and not opaque:
         raise ValueError("with your own user model, enable_tokens needs jwt=JWTTokens(...)")
     if jwt is not None:
+        jwt.auth = auth
         auth.token_authenticators.append(jwt_authenticator(auth, jwt))
     if opaque:
         auth.token_authenticators.append(opaque_authenticator(auth))
@@ -283,7 +313,15 @@ def _add_token_endpoint(
 ) -> None:
     """The OAuth2 password flow: a form with `username` and `password` returns a token."""
 
-    @app.post(token_url, name="brace_auth_token", tags=["auth"])
+    @app.post(
+        token_url,
+        name="brace_auth_token",
+        tags=["auth"],
+        responses={
+            400: {"description": "Invalid username or password", "model": OAuthError},
+            429: "Too many failed logins for this account or client: retry after Retry-After",
+        },
+    )
     @csrf_exempt  # credentials travel in the body, not in a cookie
     async def issue_token(
         request: Request,

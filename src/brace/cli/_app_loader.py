@@ -19,6 +19,36 @@ class AppNotFound(click.ClickException):
     """The APP path does not lead to a brace App; the message says what was found instead."""
 
 
+# A library the app needs that is not installed, and the extra that installs it.
+EXTRA_FOR_MODULE = {
+    "asyncpg": "postgres",
+    "aiosqlite": "db",
+    "sqlalchemy": "db",
+    "alembic": "db",
+    "greenlet": "db",
+    "jinja2": "templates",
+    "multipart": "forms",
+    "python_multipart": "forms",
+    "argon2": "auth",
+    "jwt": "auth",
+    "redis": "redis",
+    "uvicorn": "server",
+    "httpx": "testing",
+    "pydantic": "pydantic",
+}
+
+
+def missing_extra(exc: ImportError) -> str | None:
+    """One line for an app that imports a library an extra provides (None otherwise)."""
+    top = (exc.name or "").split(".")[0]
+    extra = EXTRA_FOR_MODULE.get(top)
+    if extra is not None and isinstance(exc, ModuleNotFoundError):
+        return f'the app needs {top}, which is not installed: pip install "brace[{extra}]"'
+    if 'pip install "brace[' in str(exc):
+        return str(exc)  # brace's own message for a battery without its extra
+    return None
+
+
 def app_spec(path: str | None = None) -> str:
     """Which app: `path` when given, else BRACE_APP from the environment, else from `.env` in
     the current directory (read the way BRACE_ENV is), else `app:app`."""
@@ -49,8 +79,12 @@ def load_app(path: str | None = None) -> Any:
         sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name.split(".")[0] and exc.name != module_name:
+    except ImportError as exc:
+        if (message := missing_extra(exc)) is not None:
+            raise AppNotFound(message) from None
+        if not isinstance(exc, ModuleNotFoundError) or (
+            exc.name != module_name.split(".")[0] and exc.name != module_name
+        ):
             raise  # the module exists but imports something missing: show the real error
         raise AppNotFound(
             f"cannot import {module_name!r} (looked in {os.getcwd()}); pass --app module:attr "

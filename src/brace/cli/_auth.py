@@ -61,7 +61,7 @@ async def _create(
             if await session.scalar(select(model).where(same_email(model.email, email))):
                 raise click.ClickException(f"a user with the email {email} already exists")
             user = model(email=email, is_superuser=superuser, is_staff=staff or superuser)
-            user.set_password(password)
+            await user.aset_password(password)
             session.add(user)
             await session.commit()
     except SQLAlchemyError as exc:

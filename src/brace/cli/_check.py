@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -81,6 +82,24 @@ def deploy_findings(settings: Settings, app: App) -> list[Finding]:
         *_session_findings(app),
         *_security_header_findings(app),
         *_database_findings(settings, app),
+        *_server_limit_findings(),
+    ]
+
+
+def _server_limit_findings() -> list[Finding]:
+    """What uvicorn leaves unbounded (request-head size and time): a proxy must bound them.
+    Naming trusted proxies (TRUSTED_PROXIES) says there is one."""
+    if os.environ.get("TRUSTED_PROXIES", "").strip():
+        return []
+    return [
+        Finding(
+            "warning",
+            "server-limits",
+            "no proxy in front (TRUSTED_PROXIES is empty): uvicorn does not bound the size of "
+            "request heads or the time a client takes to send one (slowloris)",
+            "serve behind nginx or HAProxy with head limits (docs/deployment.md), set "
+            "TRUSTED_PROXIES to its address, or --ignore server-limits",
+        )
     ]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from ._app_loader import load_app
+from ._migration_errors import explain
 
 __all__ = ["db"]
 
@@ -91,7 +92,13 @@ def upgrade(target: str, sql: bool, app_path: str | None, directory: Path) -> No
     """Apply revisions up to TARGET (default: head)."""
     from ..db import migrations
 
-    migrations.upgrade(_config(app_path, directory), target, sql=sql)
+    config = _config(app_path, directory)
+    try:
+        applied = migrations.upgrade(config, target, sql=sql)
+    except Exception as exc:
+        raise explain(exc, "upgrade") from None
+    if not sql:
+        _report(applied, "Applied", "Already up to date: nothing to apply.")
 
 
 @db.command(context_settings={"ignore_unknown_options": True})  # `downgrade -1`
@@ -103,7 +110,20 @@ def downgrade(target: str, sql: bool, app_path: str | None, directory: Path) -> 
     """Revert revisions down to TARGET (a revision id, -1, or base)."""
     from ..db import migrations
 
-    migrations.downgrade(_config(app_path, directory), target, sql=sql)
+    config = _config(app_path, directory)
+    try:
+        reverted = migrations.downgrade(config, target, sql=sql)
+    except Exception as exc:
+        raise explain(exc, "downgrade") from None
+    if not sql:
+        _report(reverted, "Reverted", "Nothing to revert.")
+
+
+def _report(revisions: list[str], verb: str, nothing: str) -> None:
+    if not revisions:
+        click.echo(nothing)
+    for revision in revisions:
+        click.echo(f"{verb} {revision}")
 
 
 @db.command()

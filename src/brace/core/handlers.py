@@ -26,7 +26,14 @@ from .responses import Response
 from .routing import Route
 from .schema_types import has_schema, wire_type
 from .scope import PATH_VALUES
-from .sending import ErrorHandler, encode_result, render, render_rules, send_response
+from .sending import (
+    ErrorHandler,
+    encode_result,
+    reader_for,
+    render,
+    render_rules,
+    send_response,
+)
 from .types import Receive, Scope, Send
 
 __all__ = ["HandlerError", "Operation", "Plan", "compile_operation", "render_rules"]
@@ -177,7 +184,11 @@ def _compile_plan(
                 result = await call(**(await build_async(scope, receive, values)))
             else:
                 result = await call()
-            encoded = encode_result(result, status, scope)
+            reader = reader_for(result)
+            if reader is None:
+                encoded = encode_result(result, status, scope)
+            else:
+                encoded = await reader(encode_result, result, status, scope)
         except Exception as exc:
             await on_error(exc, scope, receive, send)
             return
@@ -192,16 +203,21 @@ def _compile_plan(
 
 
 def _shaped(fn: Callable[..., Any], shape: Callable[[Any], Any]) -> Callable[..., Awaitable[Any]]:
-    """Call `fn` (in a thread when it is sync) and reduce its result to the declared type."""
+    """Call `fn` (in a thread when it is sync) and reduce its result to the declared type,
+    through the result's reader when it has one (an ORM model: lazy loads work)."""
     if is_async_callable(fn):
 
         async def call_async(**kwargs: Any) -> Any:
-            return shape(await fn(**kwargs))
+            result = await fn(**kwargs)
+            reader = reader_for(result)
+            return shape(result) if reader is None else await reader(shape, result)
 
         return call_async
 
     async def call_sync(**kwargs: Any) -> Any:
-        return shape(await asyncio.to_thread(fn, **kwargs))
+        result = await asyncio.to_thread(fn, **kwargs)
+        reader = reader_for(result)
+        return shape(result) if reader is None else await reader(shape, result)
 
     return call_sync
 

@@ -11,6 +11,8 @@ from typing import Any, ClassVar, Literal
 
 import msgspec
 
+from .ecma_pattern import PATTERN_AS_WRITTEN, python_pattern
+
 __all__ = ["Body", "Cookie", "Depends", "File", "Form", "Header", "Param", "Path", "Query"]
 
 
@@ -60,10 +62,18 @@ class Param:
         """The msgspec constraint object for these options, or None when there are none."""
         if not self.constraints and self.description is None and self.examples is None:
             return None
+        constraints = dict(self.constraints)
+        extra: dict[str, Any] | None = None
+        pattern = constraints.get("pattern")
+        if pattern is not None and python_pattern(pattern) != pattern:
+            # Published as written (ECMA-262), validated as ECMA-262 means it.
+            constraints["pattern"] = python_pattern(pattern)
+            extra = {PATTERN_AS_WRITTEN: pattern}
         return msgspec.Meta(
-            **self.constraints,
+            **constraints,
             description=self.description,
             examples=self.examples,
+            extra_json_schema=extra,
         )
 
     def __repr__(self) -> str:

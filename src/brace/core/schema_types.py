@@ -4,6 +4,10 @@ A class whose instances are not serializable as they are (an ORM model, say) def
 classmethod `__brace_schema__()` returning the msgspec Struct (or dataclass...) to serialize
 them through. brace then uses that type wherever the class appears: in a declared response type
 (`-> list[Item]`), in the OpenAPI document, and when such an object is returned undeclared.
+
+Reading such an object may need I/O the event loop cannot do synchronously (an ORM's lazy
+load). Its class can then define `__brace_read__`, an async callable `(fn, *args)` that runs the
+synchronous `fn(*args)` where those reads work; brace converts and encodes the object through it.
 """
 
 from __future__ import annotations
@@ -11,15 +15,29 @@ from __future__ import annotations
 import functools
 import types
 import typing
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-__all__ = ["has_schema", "schema_of", "wire_type"]
+__all__ = ["Reader", "has_schema", "reader_of", "schema_of", "wire_type"]
+
+Reader = Callable[..., Awaitable[Any]]
+"""`await reader(fn, *args)`: `fn(*args)` run where the object's attribute reads may do I/O."""
 
 
 def schema_of(cls: Any) -> Any | None:
     """The wire type a class declares for itself, if any."""
     hook = getattr(cls, "__brace_schema__", None) if isinstance(cls, type) else None
     return hook() if hook is not None else None
+
+
+def reader_of(value: Any) -> Reader | None:
+    """The reader a returned value's class asks for (a list's: its first item's), or None."""
+    kind = type(value)
+    if kind is list or kind is tuple:
+        if not value:
+            return None
+        kind = type(value[0])
+    return getattr(kind, "__brace_read__", None)
 
 
 def has_schema(annotation: Any) -> bool:

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from .errors import HTTPError, problem_document
 from .responses import Response, json_encoder, send_complete
+from .schema_types import Reader, reader_of
 from .scope import RESPONSE_STARTED
 from .types import Receive, Scope, Send
 
@@ -17,6 +18,7 @@ __all__ = [
     "Encoded",
     "ErrorHandler",
     "encode_result",
+    "reader_for",
     "render",
     "render_rules",
     "send_problem",
@@ -89,12 +91,25 @@ async def send_response(
         await on_error(exc, scope, receive, send)
 
 
+def reader_for(result: Any) -> Reader | None:
+    """The reader a return value must be encoded through (ORM models: lazy loads), or None;
+    cheap for the common plain results."""
+    return None if type(result) in _PLAIN_RESULTS else reader_of(result)
+
+
+_PLAIN_RESULTS = frozenset({str, dict, bytes, type(None), int, float, bool})
+
+
 async def render(
     result: Any, status: int, scope: Scope, receive: Receive, send: Send, on_error: ErrorHandler
 ) -> None:
     """Send any return value following `render_rules`."""
     try:
-        encoded = encode_result(result, status, scope)
+        reader = reader_for(result)
+        if reader is None:
+            encoded = encode_result(result, status, scope)
+        else:
+            encoded = await reader(encode_result, result, status, scope)
     except Exception as exc:
         await on_error(exc, scope, receive, send)
         return

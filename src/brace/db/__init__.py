@@ -34,6 +34,7 @@ from ._pagination import (
 )
 from ._session import DB, request_session
 from ._sync import SyncDB, SyncSession
+from ._types import UTCDateTime, utcnow
 
 __all__ = [
     "DB",
@@ -50,9 +51,11 @@ __all__ = [
     "SyncDB",
     "SyncSession",
     "Timestamps",
+    "UTCDateTime",
     "UUIDPrimaryKey",
     "bulk_insert",
     "exists_where",
     "get_or_404",
     "request_session",
+    "utcnow",
 ]

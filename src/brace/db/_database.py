@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 from ..config import current_env
 from ..core.errors import HTTPError
 from ..core.requests import Request
+from ._query_watch import QueryWatch
 
 if TYPE_CHECKING:
     from ..core.app import App
@@ -63,14 +64,17 @@ class Database:
         pool_recycle: float = 1800.0,
         check_on_startup: bool = True,
         echo: bool = False,
+        repeated_query_limit: int | None = 10,
         **engine_options: Any,
     ) -> None:
         """`url` defaults to the DATABASE_URL environment variable, then to SQLite in
         ./app.db. `pool_timeout` bounds the wait for a free connection, `connect_timeout` the
         wait for a new one: past either, requests get 503. With `check_on_startup` the app
         refuses to start when the database does not answer; without it, it starts and
-        answers 503 until the database is back."""
+        answers 503 until the database is back. In debug, a request that runs one statement
+        more than `repeated_query_limit` times logs an N+1 warning (None: never)."""
         self.check_on_startup = check_on_startup
+        self.repeated_query_limit = repeated_query_limit
         self.url = url or os.environ.get("DATABASE_URL") or DEFAULT_URL
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
@@ -109,6 +113,7 @@ class Database:
         if _EXTENSION_KEY in app.extensions:
             raise RuntimeError("this app already has a Database")
         app.extensions[_EXTENSION_KEY] = self
+        app.install(QueryWatch(self.repeated_query_limit))
         if self.check_on_startup:
             app.on_startup(self.connect)
         app.on_shutdown(self.dispose)

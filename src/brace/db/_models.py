@@ -11,8 +11,11 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import msgspec
-from sqlalchemy import DateTime, MetaData, Uuid, func, inspect
+from sqlalchemy import MetaData, Uuid, func, inspect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.util import greenlet_spawn
+
+from ._types import UTCDateTime, utcnow
 
 __all__ = ["Model", "Timestamps", "UUIDPrimaryKey"]
 
@@ -64,6 +67,13 @@ class Model(DeclarativeBase):
             schema = cache[cls] = _derive_schema(cls)
         return schema
 
+    @staticmethod
+    async def __brace_read__(fn: Any, *args: Any) -> Any:
+        """Run `fn(*args)` where reading an attribute may load it from the database: brace
+        serializes returned models and renders templates through this, so an expired column
+        or a lazy relationship is an awaited query rather than `MissingGreenlet`."""
+        return await greenlet_spawn(fn, *args)
+
     def __repr__(self) -> str:
         state = inspect(self)
         key = state.identity[0] if state.identity else None
@@ -77,11 +87,15 @@ class UUIDPrimaryKey:
 
 
 class Timestamps:
-    """Mix in for `created_at` and `updated_at` (timezone-aware, set by the database)."""
+    """Mix in for `created_at` and `updated_at`: timezone-aware UTC with microseconds on every
+    database. brace sets them (so an updated model can be returned at once, nothing left to
+    reload); the database default covers rows inserted by hand."""
 
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default=func.now()
+    )
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+        UTCDateTime, default=utcnow, onupdate=utcnow, server_default=func.now()
     )
 
 

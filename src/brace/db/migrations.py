@@ -3,18 +3,24 @@
 
 The migration environment (`migrations/env.py`) only calls `run_migrations()`: the database
 URL and the models' metadata come from the app, so there is no alembic.ini to keep in sync.
-SQLite gets Alembic's batch mode, so ALTERs work there too.
+Revisions are written in Alembic's batch mode with portable defaults (`brace.db._portable`),
+so one written on SQLite runs on PostgreSQL and the reverse.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, pool
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from ._portable import add_missing_server_defaults, render_item
 
 __all__ = [
     "ENV_PY",
@@ -67,14 +73,19 @@ def run_migrations() -> None:
 
     config = context.config
     url = config.attributes.get("brace.url")
+    applied: list[str] = config.attributes.setdefault("brace.applied", [])
     metadata = config.attributes.get("brace.metadata")
     if url is None or metadata is None:
         raise RuntimeError("run migrations with `brace db ...`, which supplies the database")
-    sqlite = url.startswith("sqlite")
     options: dict[str, Any] = {
         "target_metadata": metadata,
-        "render_as_batch": sqlite,  # SQLite cannot ALTER most things: copy-and-move tables
+        # Batch mode everywhere: a revision written against SQLite (copy-and-move tables
+        # where SQLite cannot ALTER) runs as plain ALTERs on PostgreSQL, and the reverse.
+        "render_as_batch": True,
         "compare_type": True,
+        "render_item": render_item,  # sa.true(), sa.func.now(): not one database's SQL
+        "process_revision_directives": add_missing_server_defaults,
+        "on_version_apply": lambda ctx, step, heads, run_args: applied.append(_describe(step)),
     }
     if context.is_offline_mode():
         context.configure(url=url, literal_binds=True, **options)
@@ -110,16 +121,47 @@ def revision(config: Any, message: str, autogenerate: bool = True) -> Any:
     return command.revision(config, message=message, autogenerate=autogenerate)
 
 
-def upgrade(config: Any, revision: str = "head", sql: bool = False) -> None:
+def upgrade(config: Any, revision: str = "head", sql: bool = False) -> list[str]:
+    """Apply revisions up to `revision`; the ones applied, as "id: message" lines. Alembic's
+    own INFO lines stay out of the app's logs (an app migrating at start-up)."""
     from alembic import command
 
-    command.upgrade(config, revision, sql=sql)
+    with _quiet_alembic():
+        command.upgrade(config, revision, sql=sql)
+    return _applied(config)
 
 
-def downgrade(config: Any, revision: str, sql: bool = False) -> None:
+def downgrade(config: Any, revision: str, sql: bool = False) -> list[str]:
+    """Revert revisions down to `revision`; the ones reverted, as "id: message" lines."""
     from alembic import command
 
-    command.downgrade(config, revision, sql=sql)
+    with _quiet_alembic():
+        command.downgrade(config, revision, sql=sql)
+    return _applied(config)
+
+
+def _applied(config: Any) -> list[str]:
+    done: list[str] = config.attributes.get("brace.applied", [])
+    config.attributes["brace.applied"] = []
+    return done
+
+
+def _describe(step: Any) -> str:
+    revision = step.up_revision_id  # the one applied, or the one reverted
+    message = (getattr(step.up_revision, "doc", "") or "").strip().splitlines()
+    return f"{revision}: {message[0]}" if message else str(revision)
+
+
+@contextlib.contextmanager
+def _quiet_alembic() -> Iterator[None]:
+    log = logging.getLogger("alembic")
+    level = log.level
+    if level < logging.WARNING:
+        log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def current(config: Any, verbose: bool = False) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from ..core.datastructures import UploadFile
+from ..core.ecma_pattern import PATTERN_AS_WRITTEN
 from ..core.forms import URLENCODED
 from ..core.handlers import Operation
 from ..core.markers import Body
@@ -117,12 +118,27 @@ class _Schemas:
             schemas, components = msgspec.json.schema_components(
                 plain, ref_template=REF, schema_hook=_schema_hook
             )
-            self.components.update(components)
+            self.components.update(_published_patterns(components))
             for index, schema in zip(positions, schemas, strict=True):
-                self._rendered[index] = schema
+                self._rendered[index] = _published_patterns(schema)
 
     def get(self, index: int) -> Any:
         return self._rendered[index]
+
+
+def _published_patterns(schema: Any) -> Any:
+    """A marker's `pattern=` as the user wrote it (ECMA-262), not the spelling brace
+    validates with (see brace.core.ecma_pattern)."""
+    if isinstance(schema, dict):
+        written = schema.pop(PATTERN_AS_WRITTEN, None)
+        if written is not None:
+            schema["pattern"] = written
+        for value in schema.values():
+            _published_patterns(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            _published_patterns(item)
+    return schema
 
 
 def _doc_parts(fn: Any) -> tuple[str | None, str | None]:
@@ -415,7 +431,13 @@ def _responses(
             },
         }
     for code, spec in route.responses.items():
-        responses[str(code)] = _declared(code, spec, schemas, pending)
+        declared_entry = _declared(code, spec, schemas, pending)
+        known = responses.get(str(code))
+        if known is not None and "content" in known and "content" in declared_entry:
+            # Both can be answered (a form endpoint's own error format, and brace's
+            # problem+json for a malformed body): document both media types.
+            declared_entry["content"] = {**known["content"], **declared_entry["content"]}
+        responses[str(code)] = declared_entry
     return responses
 
 

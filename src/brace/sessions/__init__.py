@@ -86,7 +86,12 @@ class SessionMiddleware:
             return
         cookie = _cookie_value(scope, self.cookie_name)
         loaded = await self.backend.load(cookie) if cookie else None
-        session = Session(loaded[1], loaded[0]) if loaded else Session()
+        revocable = getattr(self.backend, "revocable", False)
+        session = (
+            Session(loaded[1], loaded[0], revocable=revocable)
+            if loaded
+            else Session(revocable=revocable)
+        )
         had_cookie = cookie is not None
         scope["session"] = session
         if had_cookie:

@@ -29,6 +29,8 @@ class SessionBackend(Protocol):
 class CookieBackend:
     """The data, signed, in the cookie: no server state at all (the default)."""
 
+    revocable = False  # a copy of the cookie stays valid until it expires
+
     def __init__(self, signer: Signer, max_age: int) -> None:
         self.signer = signer
         self.max_age = max_age
@@ -58,6 +60,8 @@ class CookieBackend:
 
 class _IdBackend:
     """Server-side storage: the cookie carries only the signed session id."""
+
+    revocable = True  # deleting the stored data ends the session for every copy of the cookie
 
     def __init__(self, signer: Signer, max_age: int) -> None:
         self.signer = signer

@@ -17,9 +17,18 @@ def new_session_id() -> str:
 class Session(dict[str, Any]):
     """Session data; any change (or `rotate()`) makes the middleware send a fresh cookie."""
 
-    def __init__(self, data: dict[str, Any] | None = None, session_id: str | None = None) -> None:
+    def __init__(
+        self,
+        data: dict[str, Any] | None = None,
+        session_id: str | None = None,
+        *,
+        revocable: bool = False,
+    ) -> None:
         super().__init__(data or {})
         self.id = session_id
+        self.revocable = revocable
+        """Whether clearing this session ends it for every copy of its cookie (server-side
+        storage); a signed-cookie session is not: logging out must end it another way."""
         self.modified = False
         self.replaced_id: str | None = None
 
