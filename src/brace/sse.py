@@ -9,7 +9,8 @@ async generator of `Event`s (or plain data).
         return EventStream(events(), heartbeat=15)
 
 Heartbeat comments keep proxies from closing a quiet stream; the generator is closed as soon
-as the client goes away.
+as the client goes away, or as soon as the server is asked to stop (Ctrl+C, SIGTERM): open
+streams end cleanly instead of holding the shutdown (see brace._server_stop).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import AsyncIterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._server_stop import on_server_stop
 from .core.responses import StreamingResponse, json_encoder
 
 __all__ = ["Event", "EventStream", "encode_event"]
@@ -96,6 +98,14 @@ class EventStream(StreamingResponse):
         )
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=1)  # the producer waits for the client
         producer = asyncio.ensure_future(self._produce(queue))
+
+        def end_now() -> None:  # the server is stopping: the next item is the end
+            producer.cancel()
+            while not queue.empty():
+                queue.get_nowait()
+            queue.put_nowait(_END)
+
+        forget = on_server_stop(end_now)
         try:
             while True:
                 try:
@@ -109,6 +119,7 @@ class EventStream(StreamingResponse):
                     raise item.error
                 yield encode_event(item)
         finally:
+            forget()
             producer.cancel()
             await asyncio.gather(producer, return_exceptions=True)
 

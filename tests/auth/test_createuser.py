@@ -119,3 +119,113 @@ def test_createuser_needs_auth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         input="x\n",
     )
     assert result.exit_code == 1 and "has no Auth" in result.output
+
+
+USERNAME_APP = """
+import os
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from brace import App
+from brace.auth import Auth, UserMixin, auth_views
+from brace.db import Database, Model
+from brace.sessions import SessionMiddleware
+
+
+class Handle(UserMixin, Model):
+    __tablename__ = "handle_user"
+    USERNAME_FIELD = "username"
+
+    username: Mapped[str] = mapped_column(String(150), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True, default=None)
+
+
+app = App()
+app.add_middleware(SessionMiddleware, secret_key="a-long-enough-secret-for-the-tests")
+db = Database(os.environ["DATABASE_URL"], app=app)
+Auth(app, user_model=Handle)
+app.include(auth_views())
+"""
+
+
+def test_username_users_from_the_command_line_to_the_login_page(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+    import re
+
+    from brace.testing import TestClient
+
+    (project / "handleapp.py").write_text(USERNAME_APP)
+    monkeypatch.syspath_prepend(str(project))
+    module = importlib.import_module("handleapp")
+    url = str(module.db.url)
+    create_tables(url)
+    runner = CliRunner()
+    base = ["createuser", "--app", "handleapp:app", "--password-stdin"]
+    made = runner.invoke(main, [*base, "--username", "grace"], input="a long admin passphrase\n")
+    assert made.exit_code == 0, made.output
+    assert "Created user grace" in made.output
+    taken = runner.invoke(main, [*base, "--username", "grace"], input="a long admin passphrase\n")
+    assert taken.exit_code == 1 and "a user with the username grace already exists" in taken.output
+    for bad in ("", "two words", "x" * 151):
+        refused = runner.invoke(main, [*base, "--username", bad], input="a long passphrase 1\n")
+        assert refused.exit_code == 1 and "is not a username" in refused.output
+    with_email = runner.invoke(
+        main,
+        [*base, "--username", "ada", "--email", "Ada@Example.com"],
+        input="a long admin passphrase\n",
+    )
+    assert with_email.exit_code == 0, with_email.output
+
+    with TestClient(module.app) as client:
+        page = client.get("/auth/login").text
+        assert '<label for="account">Username</label>' in page and 'type="text"' in page
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        form = {"account": "grace", "password": "a long admin passphrase"}
+        bad = client.post(
+            "/auth/login", data={**form, "password": "nope", "csrf_token": token.group(1)}
+        )
+        assert bad.status_code == 400 and "Invalid username or password." in bad.text
+        done = client.post("/auth/login", data={**form, "csrf_token": token.group(1)})
+        assert done.status_code == 303, done.text
+
+
+CUSTOM_USER_ONLY = """
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+from brace import App
+from brace.auth import Auth, UserMixin, auth_views
+from brace.auth.tokens import JWTTokens, enable_tokens
+from brace.db import Database, Model
+from brace.sessions import SessionMiddleware
+
+class Member(UserMixin, Model):
+    nickname: Mapped[str] = mapped_column(String(40), default="")
+
+app = App()
+app.add_middleware(SessionMiddleware, secret_key="s" * 40)
+Database("sqlite+aiosqlite:///:memory:", app=app)
+Auth(app, user_model=Member)
+app.include(auth_views())
+enable_tokens(app, JWTTokens(secret="j" * 40))
+app.compile()
+print(" ".join(sorted(Model.metadata.tables)))
+"""
+
+
+def test_a_custom_user_model_gets_none_of_brace_s_tables(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", CUSTOM_USER_ONLY],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["member"]  # no auth_user, auth_group, auth_access_token

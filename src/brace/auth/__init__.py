@@ -43,8 +43,9 @@ from ._template_user import user_context
 from ._throttle import MemoryThrottleStore, RedisThrottleStore, Throttle
 
 if TYPE_CHECKING:
+    from ._mixin import UserMixin
     from ._views import LoginForm, auth_views
-    from .models import Group, User, UserMixin
+    from .models import Group, User
 
 __all__ = [
     "MIN_LENGTH",
@@ -89,7 +90,11 @@ RequireUser = Annotated[Any, Depends(require_user)]
 def __getattr__(name: str) -> Any:
     # The models create tables when imported: only on first use, so a project with its own
     # user model never registers brace's.
-    if name in ("User", "Group", "UserMixin"):
+    if name == "UserMixin":  # defines no table
+        from ._mixin import UserMixin
+
+        return UserMixin
+    if name in ("User", "Group"):
         from . import models
 
         return getattr(models, name)

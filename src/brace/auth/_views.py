@@ -196,7 +196,14 @@ def _add_login(router: Router, pages: Templates, after_login: str) -> None:
     """The login page and its submission, which sends people on to a safe `next`."""
 
     def page(request: Request, form: FormResult[LoginForm], next_url: str, status: int) -> Response:
-        context = {"form": form, "next": next_url}
+        field = Auth.of(request.app).user_model.USERNAME_FIELD
+        context = {
+            "form": form,
+            "next": next_url,
+            # What people log in with: an email, or the user model's USERNAME_FIELD.
+            "account_label": "Email" if field == "email" else field.replace("_", " ").capitalize(),
+            "account_type": "email" if field == "email" else "text",
+        }
         return pages.render(request, "auth/login.html", context, status=status)
 
     @router.get("/login", name="brace_auth_login", include_in_schema=False)
@@ -210,7 +217,9 @@ def _add_login(router: Router, pages: Templates, after_login: str) -> None:
             return page(request, form, target, 422)
         user = await authenticate(request, session, form.value.account, form.value.password)
         if user is None:
-            form.add_error("__all__", "Invalid email or password.")
+            field = Auth.of(request.app).user_model.USERNAME_FIELD
+            what = "email" if field == "email" else field.replace("_", " ")
+            form.add_error("__all__", f"Invalid {what} or password.")
             return page(request, form, target, 400)
         await login(request, user)
         return RedirectResponse(request.scope.get("root_path", "") + target, 303)

@@ -37,7 +37,15 @@ def reader_of(value: Any) -> Reader | None:
         if not value:
             return None
         kind = type(value[0])
-    return getattr(kind, "__brace_read__", None)
+    try:
+        return _readers[kind]
+    except KeyError:  # first time this class is returned: look it up once
+        found: Reader | None = getattr(kind, "__brace_read__", None)
+        _readers[kind] = found
+        return found
+
+
+_readers: dict[type, Reader | None] = {}
 
 
 def has_schema(annotation: Any) -> bool:

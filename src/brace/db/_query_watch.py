@@ -67,7 +67,6 @@ class QueryWatch(Plugin):
     def __init__(self, limit: int | None) -> None:
         self.limit = limit
         self._app: App | None = None
-        _listen_once()
 
     def on_app_init(self, app: App) -> None:
         self._app = app
@@ -75,11 +74,12 @@ class QueryWatch(Plugin):
     def wrap_asgi(self, app: ASGIApp) -> ASGIApp:
         owner = self._app
         limit = self.limit
-        if limit is None:
-            return app
+        if limit is None or owner is None or not owner.debug:
+            return app  # production pays nothing: no wrapper, no ORM event listener
+        _listen_once()
 
         async def watched(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http" or owner is None or not owner.debug:
+            if scope["type"] != "http":
                 await app(scope, receive, send)
                 return
             queries = _RequestQueries()
