@@ -64,3 +64,27 @@ def test_the_document_publishes_the_pattern_as_written(client: TestClient) -> No
     parameters = client.get("/openapi.json").json()["paths"]["/tags"]["get"]["parameters"]
     patterns = {p["name"]: p["schema"]["pattern"] for p in parameters}
     assert patterns == {"tag": r"^\S+$", "code": r"^\d{3}$", "slug": r"^[\w-]+$"}
+
+
+def test_struct_fields_agree_through_ecma_pattern() -> None:
+    import msgspec
+
+    from brace import ecma_pattern
+
+    class Note(msgspec.Struct):
+        title: Annotated[str, msgspec.Meta(max_length=20, pattern=ecma_pattern(r"\S"))]
+
+    app = App()
+
+    @app.post("/notes")
+    async def add(note: Note) -> Note:
+        return note
+
+    with TestClient(app) as client:
+        assert client.post("/notes", json={"title": "\x1c"}).status_code == 200
+        assert client.post("/notes", json={"title": " \u00a0\t"}).status_code == 422
+        assert client.post("/notes", json={"title": "<b>x</b>"}).status_code == 200
+        schema = client.get("/openapi.json").json()["components"]["schemas"]["Note"]
+    published = schema["properties"]["title"]["pattern"]
+    assert published == ecma_pattern(r"\S")
+    assert "\\S" not in published and "\\s" not in published  # no shorthand left to disagree on

@@ -29,7 +29,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from brace import App, HTTPError, Query, RedirectResponse, Request, Response
+from brace import App, HTTPError, Query, RedirectResponse, Request, Response, ecma_pattern
 from brace.channels import Channels
 from brace.middleware.security_headers import SecurityHeadersMiddleware
 from brace.sse import Event, EventStream
@@ -60,7 +60,9 @@ class ChatIn(msgspec.Struct):
     """What a member sends over the WebSocket: `{"text": "..."}`."""
 
     # `\S`: at least one character that is not a space (msgspec searches, unanchored).
-    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT, pattern=r"\S")]
+    text: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=MAX_TEXT, pattern=ecma_pattern(r"\S"))
+    ]
 
 
 class RoomEvent(msgspec.Struct, omit_defaults=True, kw_only=True):

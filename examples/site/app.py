@@ -36,6 +36,7 @@ from brace import (
     Response,
     Router,
     Settings,
+    ecma_pattern,
 )
 from brace.auth import Auth, CurrentUser, RequireUser, auth_views
 from brace.auth.tokens import JWTTokens, enable_tokens
@@ -87,7 +88,9 @@ class PostIn(msgspec.Struct):
     """What the form and the API accept: the same rules for both."""
 
     # `\S`: at least one character that is not a space.
-    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT, pattern=r"\S")]
+    text: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=MAX_TEXT, pattern=ecma_pattern(r"\S"))
+    ]
 
 
 class PostOut(msgspec.Struct):

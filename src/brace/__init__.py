@@ -12,6 +12,7 @@ from .core.datastructures import Headers as Headers
 from .core.datastructures import QueryParams as QueryParams
 from .core.datastructures import State as State
 from .core.datastructures import UploadFile as UploadFile
+from .core.ecma_pattern import ecma_pattern as ecma_pattern
 from .core.errors import HTTPError as HTTPError
 from .core.file_response import FileResponse as FileResponse
 from .core.markers import Body as Body
@@ -62,6 +63,7 @@ __all__ = [
     "State",
     "StreamingResponse",
     "UploadFile",
+    "ecma_pattern",
 ]
 
 __version__ = "0.1.0.dev0"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 
-__all__ = ["PATTERN_AS_WRITTEN", "python_pattern"]
+__all__ = ["PATTERN_AS_WRITTEN", "ecma_pattern", "python_pattern"]
 
 PATTERN_AS_WRITTEN = "x-brace-pattern"
 """The JSON-schema key carrying a translated pattern's original, for the OpenAPI document."""
@@ -64,3 +64,11 @@ def _shorthand(letter: str, in_class: bool) -> str | None:
     # A negated shorthand inside a class ([\S,]) has no set spelling: use a lookahead-free
     # equivalent by leaving Python's own (the difference is only U+001C..U+001F and digits).
     return "\\" + letter
+
+
+def ecma_pattern(pattern: str) -> str:
+    """A pattern for a Struct field (`msgspec.Meta(pattern=ecma_pattern(r"\\S"))`) that means
+    the same to Python's `re` and to an ECMA-262 validator reading the published schema:
+    `\\d`, `\\w` and `\\s` spelled out as ECMA-262 defines them. brace's own markers
+    (`Query(pattern=...)`, `Form(...)`) do this for you."""
+    return python_pattern(pattern)
