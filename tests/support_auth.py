@@ -125,7 +125,7 @@ def log_in(
 ) -> Any:
     return client.post(
         "/auth/login",
-        data={"account": email, "password": password, "csrf_token": csrf(client), "next": next_url},
+        data={"username": email, "password": password, "csrf_token": csrf(client), "next": next_url},
     )
 
 

@@ -111,7 +111,7 @@ def log_in(client: TestClient, email: str) -> None:
     page = client.get("/auth/login").text
     token = TOKEN.search(page).group(1)  # type: ignore[union-attr]
     r = client.post(
-        "/auth/login", data={"account": email, "password": PASSWORD, "csrf_token": token}
+        "/auth/login", data={"username": email, "password": PASSWORD, "csrf_token": token}
     )
     assert r.status_code == 303
 

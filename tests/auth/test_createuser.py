@@ -181,10 +181,10 @@ def test_username_users_from_the_command_line_to_the_login_page(
 
     with TestClient(module.app) as client:
         page = client.get("/auth/login").text
-        assert '<label for="account">Username</label>' in page and 'type="text"' in page
+        assert '<label for="username">Username</label>' in page and 'type="text"' in page
         token = re.search(r'name="csrf_token" value="([^"]+)"', page)
         assert token is not None
-        form = {"account": "grace", "password": "a long admin passphrase"}
+        form = {"username": "grace", "password": "a long admin passphrase"}
         bad = client.post(
             "/auth/login", data={**form, "password": "nope", "csrf_token": token.group(1)}
         )

@@ -67,7 +67,7 @@ def make_app(tmp_path: Path) -> App:
 def log_in(page: Any, base: str, email: str) -> None:
     page.goto(base + "/admin/")
     page.wait_for_url("**/auth/login?next=/admin/", timeout=WAIT)
-    page.fill("#account", email)
+    page.fill("#username", email)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
 

@@ -115,7 +115,7 @@ def test_the_eleventh_wrong_try_is_refused_across_two_worker_processes(
             # The login page shares the counters with the token endpoint.
             page = client.get(b + "/auth/login")
             csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-            form = {"account": email, "password": app_module.PASSWORD, "csrf_token": csrf}
+            form = {"username": email, "password": app_module.PASSWORD, "csrf_token": csrf}
             assert client.post(b + "/auth/login", data=form).status_code == 429
 
             # The address is throttled too: another account from it is refused ...

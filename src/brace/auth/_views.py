@@ -54,7 +54,7 @@ PACKAGE_STATIC = Path(__file__).parent / "static"
 
 
 class LoginForm(msgspec.Struct):
-    account: Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
     next: str = "/"
 
@@ -201,8 +201,8 @@ def _add_login(router: Router, pages: Templates, after_login: str) -> None:
             "form": form,
             "next": next_url,
             # What people log in with: an email, or the user model's USERNAME_FIELD.
-            "account_label": "Email" if field == "email" else field.replace("_", " ").capitalize(),
-            "account_type": "email" if field == "email" else "text",
+            "login_label": "Email" if field == "email" else field.replace("_", " ").capitalize(),
+            "login_type": "email" if field == "email" else "text",
         }
         return pages.render(request, "auth/login.html", context, status=status)
 
@@ -215,7 +215,7 @@ def _add_login(router: Router, pages: Templates, after_login: str) -> None:
         target = safe_next(form.get("next"), after_login)
         if form.value is None:
             return page(request, form, target, 422)
-        user = await authenticate(request, session, form.value.account, form.value.password)
+        user = await authenticate(request, session, form.value.username, form.value.password)
         if user is None:
             field = Auth.of(request.app).user_model.USERNAME_FIELD
             what = "email" if field == "email" else field.replace("_", " ")
