@@ -125,7 +125,12 @@ def log_in(
 ) -> Any:
     return client.post(
         "/auth/login",
-        data={"username": email, "password": password, "csrf_token": csrf(client), "next": next_url},
+        data={
+            "username": email,
+            "password": password,
+            "csrf_token": csrf(client),
+            "next": next_url,
+        },
     )
 
 
