@@ -139,3 +139,24 @@ def test_a_failed_upgrade_is_a_few_lines_with_a_hint(tmp_path: Path) -> None:
     assert query(url, "SELECT text FROM migrated_note") == [("<script>x</script>'; --",)]
     unknown = run_brace_db(project, url, "upgrade", "nope")
     assert unknown.returncode != 0 and "Traceback" not in unknown.stderr + unknown.stdout
+
+
+def test_migrating_at_start_up_keeps_alembic_quiet(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from brace.db import Model
+    from brace.db.migrations import alembic_config, downgrade, upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'notes.db'}"
+    project = start_project(tmp_path, url)
+    config = alembic_config(project / "migrations", url, Model.metadata)
+    with caplog.at_level(logging.INFO):
+        applied = upgrade(config)
+        again = upgrade(config)
+        reverted = downgrade(config, "base")
+    assert len(applied) == 1 and applied[0].endswith(": create notes"), applied
+    assert again == []
+    assert reverted == applied
+    assert not [r for r in caplog.records if r.name.startswith("alembic")], caplog.text
