@@ -36,6 +36,7 @@ from run import serves  # noqa: E402  (after the path is set)
 APPS = {
     "raw": "apps.raw_asgi_app",
     "brace": "apps.brace_app",
+    "brace_limited": "apps.brace_limited_app",
     "falcon": "apps.falcon_app",
     "blacksheep": "apps.blacksheep_app",
     "starlette": "apps.starlette_app",

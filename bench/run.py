@@ -62,6 +62,8 @@ DB_ENDPOINTS = ("db", "queries", "fortunes-db", "updates")
 APPS: dict[str, dict[str, Any]] = {
     "raw": {"target": "apps.raw_asgi_app:app", "import": "orjson"},
     "brace": {"target": "apps.brace_app:app", "import": "brace"},
+    # brace_app behind a memory rate limit on every route (issue 19: >= 0.95x of brace).
+    "brace_limited": {"target": "apps.brace_limited_app:app", "import": "brace.ratelimit"},
     "falcon": {"target": "apps.falcon_app:app", "import": "falcon.asgi"},
     "blacksheep": {
         "target": "apps.blacksheep_app:app",

@@ -5,6 +5,7 @@ JSON, wrong types, numbers past 64 bits, junk path values)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -103,3 +104,20 @@ def test_the_token_endpoint_documents_its_throttle(client: TestClient) -> None:
         statuses.add(str(client.post("/auth/token", data=wrong).status_code))
     assert statuses == {"400", "429"}
     assert statuses <= documented
+
+
+def test_the_api_is_rate_limited_per_client(tmp_path: Path) -> None:
+    settings = site.SiteSettings(
+        env="test",
+        secret_key=SECRET,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'limited.db'}",
+        api_rate_limit="5/minute",
+        _env_file=None,
+    )
+    with TestClient(site.create_app(settings)) as limited:
+        answers = [limited.get("/api/posts").status_code for _ in range(5)]
+        answers.append(limited.get("/api/posts/1").status_code)  # the same budget
+        assert answers == [200] * 5 + [429]
+        refused = limited.get("/api/me")
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        assert limited.get("/").status_code == 200  # pages are not limited

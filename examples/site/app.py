@@ -45,6 +45,7 @@ from brace.channels import Channels
 from brace.db import DB, Database, Model, Page, Pagination, Timestamps, get_or_404
 from brace.db.migrations import alembic_config, upgrade
 from brace.middleware import SecurityHeadersMiddleware, TrustedHostMiddleware
+from brace.ratelimit import RateLimiter
 from brace.sessions import SessionMiddleware, flash
 from brace.sse import Event, EventStream
 from brace.templating import Templates
@@ -72,6 +73,8 @@ class SiteSettings(Settings):
     """Where the feed is broadcast: memory:// (one process) or redis://... (several)."""
     feed_heartbeat: float = 15.0
     """Seconds of silence before the feed sends a keep-alive comment."""
+    api_rate_limit: str = "120/minute"
+    """Requests per client to /api, counted where the feed is (memory, or Redis for all)."""
 
 
 class BoardPost(Timestamps, Model):
@@ -173,6 +176,7 @@ def create_app(settings: SiteSettings | None = None) -> App:
     enable_tokens(app, JWTTokens(secret=settings.secret_key, lifetime=3600))
     channels = Channels(settings.channels_url, app=app)
     app.state.channels = channels
+    RateLimiter(app, storage=settings.channels_url)
     templates = Templates(HERE / "templates")
     app.static("/static", HERE / "static")
     app.include(auth_views(templates, signup=True))
@@ -240,7 +244,9 @@ def create_app(settings: SiteSettings | None = None) -> App:
 
     # -- the API ----------------------------------------------------------------------------
 
-    api = Router(prefix="/api", tags=["posts"])
+    # One budget per client for the whole API (429 with Retry-After past it).
+    limited = {"rate_limit": settings.api_rate_limit, "rate_limit_scope": "api"}
+    api = Router(prefix="/api", tags=["posts"], opts=limited)
 
     @api.get("/posts")
     async def list_posts(session: DB, pages: Pagination) -> Page[PostOut]:

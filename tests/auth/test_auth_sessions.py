@@ -326,7 +326,7 @@ def test_successful_logins_do_not_count_against_the_client_address(db_url: str) 
 
 
 def test_ipv6_clients_are_counted_per_64(db_url: str) -> None:
-    from brace.auth._throttle import client_group
+    from brace._clients import client_group
 
     assert client_group("2001:db8:1:2:aaaa::1") == client_group("2001:db8:1:2:bbbb::9")
     assert client_group("2001:db8:1:2::1") != client_group("2001:db8:1:3::1")

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from brace.auth._throttle import client_group
+from brace._clients import client_group
 from support_servers import UvicornProcess
 
 pytestmark = [pytest.mark.redis, pytest.mark.usefixtures("need_redis")]

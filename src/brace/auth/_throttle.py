@@ -7,9 +7,10 @@ Backends: memory (one process) or Redis (`redis://...`, shared by every worker a
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import time
 from typing import Any, Protocol
+
+from .._clients import client_group
 
 __all__ = ["MemoryThrottleStore", "RedisThrottleStore", "Throttle", "ThrottleStore"]
 
@@ -91,18 +92,6 @@ if redis.call('GET', KEYS[1]) and tonumber(redis.call('GET', KEYS[1])) > 0 then
 end
 return 0
 """
-
-
-def client_group(host: str) -> str:
-    """What one client is, for counting: its IPv4 address, or its IPv6 /64 (one customer
-    line gets a whole /64, and would otherwise have 2**64 fresh counters)."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    if address.version == 6:
-        return f"{ipaddress.ip_network(f'{address}/64', strict=False).network_address}/64"
-    return host
 
 
 def _key(kind: str, value: str, name: str = "login") -> str:

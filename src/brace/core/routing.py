@@ -14,7 +14,7 @@ from .converters import CONVERTERS, NO_MATCH, Converter
 from .markers import Depends
 from .types import ASGIApp
 
-__all__ = ["Mount", "PathParam", "Route", "RouteOptions", "Router", "parse_path"]
+__all__ = ["OPENAPI_EXTRA", "Mount", "PathParam", "Route", "RouteOptions", "Router", "parse_path"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
@@ -111,6 +111,11 @@ def build_path(segments: Sequence[Segment], params: dict[str, Any], what: str) -
         if query:
             path += "?" + urlencode(query)
     return path
+
+
+OPENAPI_EXTRA = "openapi_extra"
+"""The route opt whose `x-` keys the OpenAPI document adds to the operation (what plugins
+document about a route: `opts={"openapi_extra": {"x-rate-limit": [...]}}`)."""
 
 
 class RouteOptions(TypedDict, total=False):

@@ -24,6 +24,7 @@ from ..core.params.model import (
     unwrap_optional,
 )
 from ..core.responses import Response
+from ..core.routing import OPENAPI_EXTRA
 from ..core.schema_types import wire_type
 
 __all__ = ["build_document"]
@@ -248,6 +249,8 @@ def _operation_entry(
     if form:
         entry["requestBody"] = _form_body(form, schemas, pending)
     entry["responses"] = _responses(op, schemas, pending, bool(op.params))
+    # Extension fields a route or a plugin adds (`opts={"openapi_extra": {"x-...": ...}}`).
+    entry.update({k: v for k, v in route.opts.get(OPENAPI_EXTRA, {}).items() if k.startswith("x-")})
     return entry
 
 
