@@ -2,7 +2,7 @@
 what counting costs per request (issue 19 asks >= 0.95x of the same routes without)."""
 
 from apps import brace_app
-from brace import App
+from brace.core import App  # bare: brace_app brings the docs routes
 from brace.ratelimit import RateLimiter
 
 app = App()

@@ -117,12 +117,14 @@ class RateLimiter(Plugin):
         strategy: str = "moving-window",
         default: str | None = None,
         key: KeyFunction = client_address,
-        headers: bool = True,
+        headers_on_success: bool = False,
     ) -> None:
         """`storage`: "memory://" (this process) or a "redis://" URL (every worker);
         `strategy`: "moving-window" (exact), "sliding-window" (approximate, cheaper on Redis)
         or "fixed-window" (cheapest, bursts at window edges); `default`: one budget for the
-        whole app per key; `key`: what a client is (its address by default)."""
+        whole app per key; `key`: what a client is (its address by default);
+        `headers_on_success`: the RateLimit headers on allowed responses too (a second
+        storage read per limit; refused requests always carry them)."""
         if strategy not in _STRATEGIES:
             raise ValueError(f"unknown strategy {strategy!r}: use one of {sorted(_STRATEGIES)}")
         self._pool: Any = None
@@ -130,7 +132,7 @@ class RateLimiter(Plugin):
         self.limiter = _STRATEGIES[strategy](self.storage)
         self.default = tuple(parse_many(default)) if default else ()
         self.key = key
-        self.headers = headers
+        self.headers_on_success = headers_on_success
         self._policies: dict[Route, _Policy] = {}
         if app is not None:
             app.install(self)
@@ -177,36 +179,45 @@ class RateLimiter(Plugin):
         policy = self._policies.get(route)
         if policy is None:
             return
-        key = policy.key(connection)
-        if inspect.isawaitable(key):
-            key = await key
-        tightest: tuple[int, int, RateLimitItem] | None = None
+        found = policy.key(connection)
+        key = str(await found if inspect.isawaitable(found) else found)
         for item in policy.items:
-            allowed = await self.limiter.hit(item, policy.scope, str(key))
-            stats = await self.limiter.get_window_stats(item, policy.scope, str(key))
-            reset = max(0, math.ceil(stats.reset_time - time.time()))
-            if not allowed:
+            if not await self.limiter.hit(item, policy.scope, key):
+                reset = await self._reset_in(item, policy.scope, key)
                 raise HTTPError(
                     429,
-                    f"Too many requests: the limit is {item}. Retry in {max(reset, 1)} s.",
+                    f"Too many requests: the limit is {item}. Retry in {reset} s.",
                     {
-                        "Retry-After": str(max(reset, 1)),
+                        "Retry-After": str(reset),
                         "RateLimit-Policy": policy.header,
                         "RateLimit": _remaining(item, 0, reset),
                     },
                     title="Too Many Requests",
                 )
+        if self.headers_on_success:
+            connection.scope[_HEADERS] = await self._headers(policy, key)
+
+    async def _reset_in(self, item: RateLimitItem, scope: str, key: str) -> int:
+        stats = await self.limiter.get_window_stats(item, scope, key)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    async def _headers(self, policy: _Policy, key: str) -> tuple[tuple[bytes, bytes], ...]:
+        """RateLimit-Policy, and RateLimit for the limit closest to running out."""
+        tightest: tuple[int, int, RateLimitItem] | None = None
+        for item in policy.items:
+            stats = await self.limiter.get_window_stats(item, policy.scope, key)
             if tightest is None or stats.remaining < tightest[0]:
+                reset = max(0, math.ceil(stats.reset_time - time.time()))
                 tightest = (stats.remaining, reset, item)
-        if self.headers and tightest is not None:
-            remaining, reset, item = tightest
-            connection.scope[_HEADERS] = (
-                (b"ratelimit-policy", policy.header.encode("latin-1")),
-                (b"ratelimit", _remaining(item, remaining, reset).encode("latin-1")),
-            )
+        assert tightest is not None  # a policy has at least one limit
+        remaining, reset, item = tightest
+        return (
+            (b"ratelimit-policy", policy.header.encode("latin-1")),
+            (b"ratelimit", _remaining(item, remaining, reset).encode("latin-1")),
+        )
 
     def wrap_asgi(self, app: ASGIApp) -> ASGIApp:
-        if not self.headers or not self._policies:
+        if not self.headers_on_success or not self._policies:
             return app
 
         async def with_headers(scope: Scope, receive: Receive, send: Send) -> None:

@@ -17,9 +17,11 @@ from brace.ratelimit import RateLimiter, rate_limit, rate_limit_exempt
 from brace.testing import AsyncTestClient, TestClient
 
 
-def make_app(storage: str = "memory://", default: str | None = None) -> App:
+def make_app(
+    storage: str = "memory://", default: str | None = None, headers_on_success: bool = False
+) -> App:
     app = App()
-    RateLimiter(app, storage=storage, default=default)
+    RateLimiter(app, storage=storage, default=default, headers_on_success=headers_on_success)
 
     @app.get("/limited", opts={"rate_limit": "50/minute"})
     async def limited() -> str:
@@ -95,6 +97,12 @@ async def _clear_redis() -> None:
 
 def test_429_answers_and_headers() -> None:
     with TestClient(make_app()) as client:
+        assert "ratelimit" not in client.get("/two").headers  # allowed: no headers by default
+        refused = [client.get("/two") for _ in range(3)][-1]
+        assert refused.status_code == 429
+        assert refused.headers["ratelimit-policy"] == '"3-per-1s";q=3;w=1, "5-per-60s";q=5;w=60'
+        assert refused.headers["ratelimit"].startswith('"3-per-1s";r=0;t=')
+    with TestClient(make_app(headers_on_success=True)) as client:
         first = client.get("/two")
         assert first.status_code == 200
         assert first.headers["ratelimit-policy"] == '"3-per-1s";q=3;w=1, "5-per-60s";q=5;w=60'
