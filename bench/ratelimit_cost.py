@@ -22,8 +22,6 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from micro import lifespan, scope_for, shutdown  # noqa: E402
-
 from limits import parse  # noqa: E402
 from limits.aio.storage import MemoryStorage  # noqa: E402
 from limits.aio.strategies import (  # noqa: E402
@@ -31,6 +29,7 @@ from limits.aio.strategies import (  # noqa: E402
     MovingWindowRateLimiter,
     SlidingWindowCounterRateLimiter,
 )
+from micro import lifespan, scope_for, shutdown  # noqa: E402
 
 
 async def per_call(fn: Callable[[], Awaitable[Any]], n: int) -> float:
