@@ -253,3 +253,50 @@ def test_request_handlers_get_the_same_connection_attributes_as_websockets() -> 
     for name in ("body", "form", "json", "stream"):
         assert hasattr(Request, name)
         assert not hasattr(WebSocket, name), name
+
+
+def test_wrap_plan_runs_around_the_routes_a_plugin_chooses() -> None:
+    from brace import HTTPError
+    from brace.core.plugins import Plugin
+
+    seen: list[str] = []
+
+    class Stamp(Plugin):
+        def wrap_plan(self, route: Any, plan: Any) -> Any:
+            if not route.opts.get("stamped"):
+                return plan  # every other route keeps its plan: nothing to pay
+
+            async def stamped(scope: Any, receive: Any, send: Any, values: Any) -> None:
+                if scope["query_string"] == b"refuse":
+                    raise HTTPError(418, "refused by the wrapper")
+                seen.append(scope["path"])
+
+                async def send_stamped(message: Any) -> None:
+                    if message["type"] == "http.response.start":
+                        message = {**message, "headers": [*message["headers"], (b"x-stamp", b"1")]}
+                    await send(message)
+
+                await plan(scope, receive, send_stamped, values)
+
+            return stamped
+
+    app = App(plugins=[Stamp()])
+
+    @app.get("/items/{id:int}", opts={"stamped": True})
+    async def item(id: int) -> dict[str, int]:
+        return {"id": id}
+
+    @app.get("/plain")
+    async def plain() -> str:
+        return "plain"
+
+    with TestClient(app) as client:
+        answer = client.get("/items/7")
+        assert answer.json() == {"id": 7} and answer.headers["x-stamp"] == "1"
+        assert client.head("/items/7").headers["x-stamp"] == "1"  # HEAD runs the GET plan
+        assert "x-stamp" not in client.get("/plain").headers
+        refused = client.get("/items/7?refuse")
+        assert refused.status_code == 418
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert client.get("/items/x").status_code == 404  # routing is unchanged
+    assert seen == ["/items/7", "/items/7"]

@@ -10,6 +10,9 @@ entry) or in Redis for every worker, with tags and stampede protection.
     @cache.cached(ttl=30, tags=["articles"])
     async def popular_articles(limit: int) -> list[dict[str, Any]]: ...
 
+    @app.get("/feed", opts={"cache": 60})              # whole responses, per path and query
+    async def feed() -> list[dict[str, Any]]: ...
+
 Values are encoded with msgspec (MessagePack), so a cached value is a copy: mutating what
 `get` returns never changes the cache, and memory and Redis behave alike. `cached` computes a
 missing value once however many callers ask at the same time: in one process they wait for
@@ -37,11 +40,22 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise ImportError('brace.cache needs cachetools: pip install "brace[cache]"') from exc
 
 from .core.plugins import Plugin
+from .core.routing import Route
 
 if TYPE_CHECKING:
     from .core.app import App
+    from .core.handlers import Plan
 
-__all__ = ["Cache"]
+__all__ = ["CACHE", "CACHE_PRIVATE", "CACHE_TAGS", "CACHE_VARY", "Cache"]
+
+CACHE = "cache"
+"""Route option: cache whole GET responses for this many seconds (`opts={"cache": 60}`)."""
+CACHE_VARY = "cache_vary"
+"""Route option: request headers that make a different response (`["accept-language"]`)."""
+CACHE_PRIVATE = "cache_private"
+"""Route option: True to cache responses to requests with credentials too, per credential."""
+CACHE_TAGS = "cache_tags"
+"""Route option: tags of the cached responses (`cache.invalidate("articles")` drops them)."""
 
 T = TypeVar("T")
 _encoder = msgspec.msgpack.Encoder()
@@ -85,6 +99,22 @@ class Cache(Plugin):
 
     def on_app_init(self, app: App) -> None:
         app.on_shutdown(self.close)
+
+    def wrap_plan(self, route: Route, plan: Plan) -> Plan:
+        """Routes with `opts={"cache": seconds}` answer GET and HEAD from the cache."""
+        ttl = route.opts.get(CACHE)
+        if not ttl or "GET" not in route.methods:
+            return plan
+        from ._response_cache import cached_plan
+
+        return cached_plan(
+            self,
+            plan,
+            ttl=float(ttl),
+            vary=tuple(h.lower() for h in route.opts.get(CACHE_VARY, ())),
+            private=bool(route.opts.get(CACHE_PRIVATE)),
+            tags=tuple(route.opts.get(CACHE_TAGS, ())),
+        )
 
     async def close(self) -> None:
         await self._backend.close()

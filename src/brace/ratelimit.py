@@ -9,13 +9,15 @@
     @rate_limit("5/minute", key=lambda connection: connection.headers.get("x-api-key", ""))
     async def login(...): ...
 
-A limit is checked after routing and before the handler (the plugin protocol's
-`before_handler`), so a refused request costs no body read and no database work: it gets a 429
-problem document with `Retry-After` and the IETF `RateLimit-Policy` / `RateLimit` headers;
-allowed responses carry those headers too. Each route counts on its own unless its limits name
-a shared scope (`opts={"rate_limit_scope": "api"}`); the app-wide `default` is one budget for
-the whole app. Counting is done by the `limits` library (fixed window, moving window or
-sliding-window counter), atomically, in process memory or in Redis for every worker at once.
+A limit is checked after routing and before the handler (the plugin protocol's `wrap_plan`:
+routes without a limit keep their plan and pay nothing), so a refused request costs no body
+read and no database work: it gets a 429 problem document with `Retry-After` and the IETF
+`RateLimit-Policy` / `RateLimit` headers (on allowed responses too with
+`headers_on_success=True`). Limits apply to HTTP routes. Each route counts on its own
+unless its limits name a shared scope (`opts={"rate_limit_scope": "api"}`); the app-wide
+`default` is one budget for the whole app. Counting is done by the `limits` library (fixed
+window, moving window or sliding-window counter), atomically, in process memory or in Redis
+for every worker at once.
 
 Needs the `ratelimit` extra (`pip install "brace[ratelimit]"`; Redis storage needs `redis`).
 """
@@ -41,10 +43,11 @@ from .core.connection import HTTPConnection
 from .core.errors import HTTPError
 from .core.plugins import Plugin
 from .core.routing import OPENAPI_EXTRA, Route
-from .core.types import ASGIApp, Message, Receive, Scope, Send
+from .core.types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from .core.app import App
+    from .core.handlers import Plan
 
 __all__ = [
     "RATE_LIMIT",
@@ -65,7 +68,6 @@ RATE_LIMIT_EXEMPT = "rate_limit_exempt"
 
 KeyFunction = Callable[[HTTPConnection], "str | Awaitable[str]"]
 F = TypeVar("F", bound=Callable[..., Any])
-_HEADERS = "brace.ratelimit.headers"
 _STRATEGIES: dict[str, type[strategies.RateLimiter]] = {
     "fixed-window": strategies.FixedWindowRateLimiter,
     "moving-window": strategies.MovingWindowRateLimiter,
@@ -133,7 +135,6 @@ class RateLimiter(Plugin):
         self.default = tuple(parse_many(default)) if default else ()
         self.key = key
         self.headers_on_success = headers_on_success
-        self._policies: dict[Route, _Policy] = {}
         if app is not None:
             app.install(self)
 
@@ -161,26 +162,31 @@ class RateLimiter(Plugin):
     def on_app_init(self, app: App) -> None:
         app.on_shutdown(self.close)
 
-    def on_routes_compiled(self, app: App) -> None:
-        for route in app.all_routes:
-            policy = self._policy_for(route)
-            if policy is None:
-                continue
-            self._policies[route] = policy
-            shown = "; ".join(str(item) for item in policy.items)
-            route.responses.setdefault(
-                429, f"Too many requests ({shown} per client): retry after Retry-After seconds"
-            )
-            extra = dict(route.opts.get(OPENAPI_EXTRA, {}))
-            extra["x-rate-limit"] = [str(item) for item in policy.items]
-            route.opts[OPENAPI_EXTRA] = extra
-
-    async def before_handler(self, connection: HTTPConnection, route: Route) -> None:
-        policy = self._policies.get(route)
+    def wrap_plan(self, route: Route, plan: Plan) -> Plan:
+        """Limited routes count each request before their handler; the others keep their
+        plan and pay nothing."""
+        policy = self._policy_for(route)
         if policy is None:
-            return
-        found = policy.key(connection)
-        key = str(await found if inspect.isawaitable(found) else found)
+            return plan
+        shown = "; ".join(str(item) for item in policy.items)
+        route.responses.setdefault(
+            429, f"Too many requests ({shown} per client): retry after Retry-After seconds"
+        )
+        extra = dict(route.opts.get(OPENAPI_EXTRA, {}))
+        extra["x-rate-limit"] = [str(item) for item in policy.items]
+        route.opts[OPENAPI_EXTRA] = extra
+
+        async def limited(scope: Scope, receive: Receive, send: Send, values: Any) -> None:
+            found = policy.key(HTTPConnection(scope))
+            key = str(await found if inspect.isawaitable(found) else found)
+            await self._count(policy, key)  # raises the 429
+            if self.headers_on_success:
+                send = _with_headers(send, await self._headers(policy, key))
+            await plan(scope, receive, send, values)
+
+        return limited
+
+    async def _count(self, policy: _Policy, key: str) -> None:
         for item in policy.items:
             if not await self.limiter.hit(item, policy.scope, key):
                 reset = await self._reset_in(item, policy.scope, key)
@@ -194,8 +200,6 @@ class RateLimiter(Plugin):
                     },
                     title="Too Many Requests",
                 )
-        if self.headers_on_success:
-            connection.scope[_HEADERS] = await self._headers(policy, key)
 
     async def _reset_in(self, item: RateLimitItem, scope: str, key: str) -> int:
         stats = await self.limiter.get_window_stats(item, scope, key)
@@ -216,25 +220,6 @@ class RateLimiter(Plugin):
             (b"ratelimit", _remaining(item, remaining, reset).encode("latin-1")),
         )
 
-    def wrap_asgi(self, app: ASGIApp) -> ASGIApp:
-        if not self.headers_on_success or not self._policies:
-            return app
-
-        async def with_headers(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
-                await app(scope, receive, send)
-                return
-
-            async def send_with_headers(message: Message) -> None:
-                extra = scope.get(_HEADERS)
-                if extra and message["type"] == "http.response.start":
-                    message = {**message, "headers": [*message.get("headers", ()), *extra]}
-                await send(message)
-
-            await app(scope, receive, send_with_headers)
-
-        return with_headers
-
     # -- what applies to a route -------------------------------------------------------------
 
     def _policy_for(self, route: Route) -> _Policy | None:
@@ -254,6 +239,15 @@ class RateLimiter(Plugin):
         else:
             return None
         return _Policy(items, where, key or self.key, _policy_header(items))
+
+
+def _with_headers(send: Send, headers: tuple[tuple[bytes, bytes], ...]) -> Send:
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), *headers]}
+        await send(message)
+
+    return send_with_headers
 
 
 def _policy_header(items: Sequence[RateLimitItem]) -> str:

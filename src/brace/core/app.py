@@ -187,8 +187,9 @@ class App(Router):
                 if "on_app_init" in hooks_of(plugin):
                     plugin.on_app_init(self)  # type: ignore[attr-defined]
         routes, mounts, routers = self.flatten()
+        wrappers = [p.wrap_plan for p in self.plugins if "wrap_plan" in hooks_of(p)]  # type: ignore[attr-defined]
         compiled = compile_routes(
-            routes, self._errors.handle, self._injector, self.blocking_detector
+            routes, self._errors.handle, self._injector, self.blocking_detector, wrappers
         )
         check_mounts(routes, mounts)
         self._names, self._by_endpoint = index_names(routes, mounts)

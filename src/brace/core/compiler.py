@@ -7,7 +7,7 @@ name index `url_for` reads.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .blocking import BlockingDetector
@@ -66,8 +66,10 @@ def compile_routes(
     on_error: ErrorHandler,
     injector: Injector,
     detector: BlockingDetector | None,
+    wrappers: Sequence[Callable[[Route, Plan], Plan]] = (),
 ) -> CompiledRoutes:
-    """Plans for every route, with HEAD and OPTIONS added where the handler has none."""
+    """Plans for every route, with HEAD and OPTIONS added where the handler has none;
+    `wrappers` are the plugins' `wrap_plan` hooks, applied in order."""
     compiled = CompiledRoutes()
     for route in routes:
         if isinstance(route, WebSocketRoute):
@@ -75,7 +77,8 @@ def compile_routes(
             continue
         operation = compile_operation(route, on_error, injector)
         compiled.operations.append(operation)
-        compiled.matcher.add(route, operation.plan, sorted(route.methods))
+        plan = _wrapped(route, operation.plan, wrappers, on_error)
+        compiled.matcher.add(route, plan, sorted(route.methods))
         if detector is not None:
             code = getattr(inspect.unwrap(route.endpoint), "__code__", None)
             if code is not None and inspect.iscoroutinefunction(route.endpoint):
@@ -93,6 +96,31 @@ def compile_routes(
         if "OPTIONS" not in endpoint.methods:
             endpoint.add_automatic("OPTIONS", _options_plan(endpoint))
     return compiled
+
+
+def _wrapped(
+    route: Route,
+    plan: Plan,
+    wrappers: Sequence[Callable[[Route, Plan], Plan]],
+    on_error: ErrorHandler,
+) -> Plan:
+    """The plugins' wrappers around a route's plan (the plan itself when none wrapped it)."""
+    wrapped = plan
+    for wrap in wrappers:
+        wrapped = wrap(route, wrapped)
+    return plan if wrapped is plan else _answering_errors(wrapped, on_error)
+
+
+def _answering_errors(plan: Plan, on_error: ErrorHandler) -> Plan:
+    """A plugin's plan wrapper may refuse with an error (a 429): answer it like a handler's."""
+
+    async def answering(scope: Scope, receive: Receive, send: Send, values: Sequence[Any]) -> None:
+        try:
+            await plan(scope, receive, send, values)
+        except Exception as exc:
+            await on_error(exc, scope, receive, send)
+
+    return answering
 
 
 def check_mounts(routes: list[Route], mounts: list[Mount]) -> None:

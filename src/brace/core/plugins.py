@@ -13,6 +13,10 @@ plugins that only want one or two.
   route matched and before its handler runs (like Django's `process_view`). Raise an
   `HTTPError` to refuse: an HTTP request gets the error response, a WebSocket handshake is
   closed with code 1008. `route.opts` carries what the route declared for plugins.
+- `wrap_plan(route, plan)`: once per HTTP route, when the routes are compiled; returns the
+  plan (`async plan(scope, receive, send, path_values)`) unchanged, or one that runs around
+  it: a cache that answers without the handler, a counter. Routes it returns unchanged cost
+  nothing per request. A wrapper may raise `HTTPError` before calling `plan` to refuse.
 - `wrap_asgi(app)`: once, when the middleware stack is built; returns the ASGI app that
   wraps the whole stack (access logs and tracing sit outermost).
 
@@ -33,12 +37,14 @@ from .types import ASGIApp
 
 if TYPE_CHECKING:
     from .app import App
+    from .handlers import Plan
 
 __all__ = [
     "BeforeHandler",
     "InitPlugin",
     "Plugin",
     "RoutesCompiledPlugin",
+    "WrapPlanPlugin",
     "WrapPlugin",
     "hooks_of",
 ]
@@ -68,6 +74,12 @@ class WrapPlugin(Protocol):
         """The ASGI app wrapping the whole middleware stack."""
 
 
+@runtime_checkable
+class WrapPlanPlugin(Protocol):
+    def wrap_plan(self, route: Route, plan: Plan) -> Plan:
+        """The plan that serves `route`: `plan` itself, or one running around it."""
+
+
 class Plugin:
     """A base for plugins: every hook does nothing until overridden."""
 
@@ -80,12 +92,16 @@ class Plugin:
     async def before_handler(self, connection: HTTPConnection, route: Route) -> None:
         """Called after routing, before the handler; raise HTTPError to refuse."""
 
+    def wrap_plan(self, route: Route, plan: Plan) -> Plan:
+        """Wrap one HTTP route's plan (returns it unchanged here)."""
+        return plan
+
     def wrap_asgi(self, app: ASGIApp) -> ASGIApp:
         """Wrap the whole middleware stack (returns it unchanged here)."""
         return app
 
 
-_HOOKS = ("on_app_init", "on_routes_compiled", "before_handler", "wrap_asgi")
+_HOOKS = ("on_app_init", "on_routes_compiled", "before_handler", "wrap_plan", "wrap_asgi")
 
 
 def hooks_of(plugin: object) -> set[str]:

@@ -1,0 +1,165 @@
+"""Whole responses from the cache, for routes declared with `opts={"cache": seconds}`.
+
+The key is the method, path and query string, plus the request headers the route names in
+`cache_vary`. Only complete `200` answers are stored, never one that sets a cookie, says
+`Cache-Control: no-store` or `private`, or streams. Requests carrying credentials (an
+`Authorization` header or any cookie) are neither served from nor stored in the cache unless
+the route says `cache_private=True`; then the credentials are part of the key, so each user
+has their own entry. A stored answer gets a weak `ETag`, and a request whose
+`If-None-Match` matches it is answered `304 Not Modified` without a body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from .core.types import Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from .cache import Cache
+    from .core.handlers import Plan
+
+__all__ = ["cached_plan"]
+
+_CREDENTIALS = (b"authorization", b"cookie")
+_NOT_STORED = (b"no-store", b"private")
+
+
+class _Stored(msgspec.Struct, array_like=True):
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+def cached_plan(
+    cache: Cache,
+    plan: Plan,
+    *,
+    ttl: float,
+    vary: tuple[str, ...],
+    private: bool,
+    tags: Sequence[str],
+) -> Plan:
+    """`plan`, answering from `cache` when it can and storing what it may."""
+    wanted = tuple(name.encode("latin-1") for name in vary)
+
+    async def serve(scope: Scope, receive: Receive, send: Send, values: Sequence[Any]) -> None:
+        if scope["method"] not in ("GET", "HEAD"):
+            await plan(scope, receive, send, values)  # a route for GET and POST: POST runs
+            return
+        headers = scope["headers"]
+        credentials = [v for k, v in headers if k in _CREDENTIALS]
+        if credentials and not private:
+            await plan(scope, receive, send, values)  # someone's own page: never shared
+            return
+        key = _key(scope, headers, wanted, credentials)
+        stored = await cache.get(key, type=_Stored)
+        if stored is not None:
+            await _answer(stored, headers, send)
+            return
+        recorder = _Recorder(send)
+        try:
+            await plan(scope, receive, recorder.send, values)
+        finally:
+            await recorder.flush()
+        if recorder.storable():
+            answer = _Stored(recorder.status, recorder.headers, recorder.body)
+            await cache.set(key, answer, ttl, tags)
+
+    return serve
+
+
+def _key(
+    scope: Scope,
+    headers: list[tuple[bytes, bytes]],
+    vary: tuple[bytes, ...],
+    credentials: list[bytes],
+) -> str:
+    digest = hashlib.sha256()
+    for part in (scope["path"].encode("utf-8", "surrogateescape"), scope["query_string"]):
+        digest.update(part + b"\x00")
+    for name in vary:
+        digest.update(b"|".join(v for k, v in headers if k == name) + b"\x00")
+    for credential in credentials:  # private entries: one per credential
+        digest.update(hashlib.sha256(credential).digest())
+    return f"response:{digest.hexdigest()}"
+
+
+async def _answer(stored: _Stored, headers: list[tuple[bytes, bytes]], send: Send) -> None:
+    etag = next((v for k, v in stored.headers if k == b"etag"), None)
+    if etag is not None and etag in _if_none_match(headers):
+        kept = [(k, v) for k, v in stored.headers if k in (b"etag", b"cache-control", b"vary")]
+        await send({"type": "http.response.start", "status": 304, "headers": kept})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await send({"type": "http.response.start", "status": stored.status, "headers": stored.headers})
+    await send({"type": "http.response.body", "body": stored.body})
+
+
+def _if_none_match(headers: list[tuple[bytes, bytes]]) -> set[bytes]:
+    found: set[bytes] = set()
+    for name, value in headers:
+        if name == b"if-none-match":
+            found.update(tag.strip() for tag in value.split(b","))
+    return found
+
+
+class _Recorder:
+    """Passes the answer on while keeping a copy, if it is one worth keeping. The start of a
+    complete answer is held until its body arrives, so the first answer carries the same
+    `ETag` as every later one from the cache."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self._start: Message | None = None
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.body = b""
+        self.complete = False
+        self.streamed = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.headers = list(message.get("headers", ()))
+            self._start = message
+            return
+        if message["type"] == "http.response.body" and self._start is not None:
+            start, self._start = self._start, None
+            if message.get("more_body", False):
+                self.streamed = True
+            else:
+                self.body = message.get("body", b"")
+                self.complete = True
+                if self.storable():
+                    self.headers = self.headers_with_etag()
+                    start = {**start, "headers": self.headers}
+            await self._send(start)
+        await self._send(message)
+
+    async def flush(self) -> None:
+        """A start still held (no body ever followed): send it, with an empty body."""
+        if self._start is not None:
+            start, self._start = self._start, None
+            await self._send(start)
+            await self._send({"type": "http.response.body", "body": b""})
+
+    def storable(self) -> bool:
+        if self.status != 200 or not self.complete or self.streamed:
+            return False
+        for name, value in self.headers:
+            if name == b"set-cookie":
+                return False
+            if name == b"cache-control" and any(v in value.lower() for v in _NOT_STORED):
+                return False
+        return True
+
+    def headers_with_etag(self) -> list[tuple[bytes, bytes]]:
+        if any(name == b"etag" for name, _ in self.headers):
+            return self.headers
+        tag = b'W/"' + hashlib.sha256(self.body).hexdigest()[:20].encode() + b'"'
+        return [*self.headers, (b"etag", tag)]
