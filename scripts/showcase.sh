@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install --quiet -e '.[server,templates,forms,db,auth,cli,ratelimit]'
+.venv/bin/python -m pip install --quiet -e '.[server,templates,forms,db,auth,cli,ratelimit,cache]'
 # Development mode: the site is served over plain http://, so its session cookie is not Secure.
 export BRACE_ENV="${BRACE_ENV:-dev}"
 echo "brace showcase: http://127.0.0.1:${PORT:-8000} (sign up, post, watch the live feed; /docs)"

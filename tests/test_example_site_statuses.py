@@ -121,3 +121,22 @@ def test_the_api_is_rate_limited_per_client(tmp_path: Path) -> None:
         refused = limited.get("/api/me")
         assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
         assert limited.get("/").status_code == 200  # pages are not limited
+
+
+def test_the_public_listing_is_cached_and_dropped_on_publish(tmp_path: Path) -> None:
+    settings = site.SiteSettings(
+        env="test",
+        secret_key=SECRET,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'cached.db'}",
+        _env_file=None,
+    )
+    with TestClient(site.create_app(settings)) as client:
+        token = bearer(client)
+        first = client.get("/api/posts")
+        assert first.headers["etag"] == client.get("/api/posts").headers["etag"]
+        made = client.post("/api/posts", json={"text": "fresh news"}, headers=token)
+        assert made.status_code == 201
+        listing = client.get("/api/posts").json()
+        assert listing["items"][0]["text"] == "fresh news"  # not the cached page
+        # A reader with a token is someone's own: never answered from the shared entry.
+        assert "etag" not in client.get("/api/posts", headers=token).headers

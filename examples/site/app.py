@@ -41,6 +41,7 @@ from brace import (
 from brace.auth import Auth, CurrentUser, RequireUser, auth_views
 from brace.auth.tokens import JWTTokens, enable_tokens
 from brace.background import BackgroundTasks
+from brace.cache import Cache
 from brace.channels import Channels
 from brace.db import DB, Database, Model, Page, Pagination, Timestamps, get_or_404
 from brace.db.migrations import alembic_config, upgrade
@@ -176,6 +177,8 @@ def create_app(settings: SiteSettings | None = None) -> App:
     enable_tokens(app, JWTTokens(secret=settings.secret_key, lifetime=3600))
     channels = Channels(settings.channels_url, app=app)
     app.state.channels = channels
+    cache = Cache(app, settings.channels_url, namespace="site")
+    # Installed after the cache, so its wrapper runs first: cached answers count too.
     RateLimiter(app, storage=settings.channels_url)
     templates = Templates(HERE / "templates")
     app.static("/static", HERE / "static")
@@ -191,6 +194,7 @@ def create_app(settings: SiteSettings | None = None) -> App:
         await session.flush()
         await session.refresh(post)  # created_at comes from the database
         tasks.add(channels.publish, FEED, shown(post))
+        tasks.add(cache.invalidate, "posts")  # the cached public listing, once committed
         return post
 
     # -- pages ------------------------------------------------------------------------------
@@ -248,7 +252,9 @@ def create_app(settings: SiteSettings | None = None) -> App:
     limited = {"rate_limit": settings.api_rate_limit, "rate_limit_scope": "api"}
     api = Router(prefix="/api", tags=["posts"], opts=limited)
 
-    @api.get("/posts")
+    # The public listing is cached for a few seconds (readers without credentials share it),
+    # and dropped whenever a post is published.
+    @api.get("/posts", opts={"cache": 10, "cache_tags": ["posts"]})
     async def list_posts(session: DB, pages: Pagination) -> Page[PostOut]:
         """Every post, newest first (`?limit=`, `?offset=`)."""
         page = await pages.fetch(session, select(BoardPost).order_by(BoardPost.id.desc()))

@@ -17,6 +17,7 @@ plugins that only want one or two.
   plan (`async plan(scope, receive, send, path_values)`) unchanged, or one that runs around
   it: a cache that answers without the handler, a counter. Routes it returns unchanged cost
   nothing per request. A wrapper may raise `HTTPError` before calling `plan` to refuse.
+  Wrappers nest in install order: the plugin installed last runs first (outermost).
 - `wrap_asgi(app)`: once, when the middleware stack is built; returns the ASGI app that
   wraps the whole stack (access logs and tracing sit outermost).
 
