@@ -37,6 +37,7 @@ APPS = {
     "raw": "apps.raw_asgi_app",
     "brace": "apps.brace_app",
     "brace_limited": "apps.brace_limited_app",
+    "brace_cached": "apps.brace_cached_app",
     "falcon": "apps.falcon_app",
     "blacksheep": "apps.blacksheep_app",
     "starlette": "apps.starlette_app",

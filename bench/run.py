@@ -64,6 +64,12 @@ APPS: dict[str, dict[str, Any]] = {
     "brace": {"target": "apps.brace_app:app", "import": "brace"},
     # brace_app behind a memory rate limit on every route (issue 19: >= 0.95x of brace).
     "brace_limited": {"target": "apps.brace_limited_app:app", "import": "brace.ratelimit"},
+    # /json and /users from the response cache (issue 19: a hit >= plaintext speed).
+    "brace_cached": {
+        "target": "apps.brace_cached_app:app",
+        "import": "brace.cache",
+        "endpoints": ("plaintext", "json", "users"),
+    },
     "falcon": {"target": "apps.falcon_app:app", "import": "falcon.asgi"},
     "blacksheep": {
         "target": "apps.blacksheep_app:app",

@@ -79,14 +79,16 @@ def _key(
     vary: tuple[bytes, ...],
     credentials: list[bytes],
 ) -> str:
-    digest = hashlib.sha256()
-    for part in (scope["path"].encode("utf-8", "surrogateescape"), scope["query_string"]):
-        digest.update(part + b"\x00")
-    for name in vary:
-        digest.update(b"|".join(v for k, v in headers if k == name) + b"\x00")
-    for credential in credentials:  # private entries: one per credential
-        digest.update(hashlib.sha256(credential).digest())
-    return f"response:{digest.hexdigest()}"
+    """The path and query as they are (cheap: no hashing on the common key), then the
+    `cache_vary` headers' values and a digest of the credentials for private entries."""
+    key = f"response:{scope['path']}?{scope['query_string'].decode('latin-1')}"
+    if vary:
+        values = (b"|".join(v for k, v in headers if k == name) for name in vary)
+        key += "|" + "|".join(v.decode("latin-1") for v in values)
+    if credentials:  # private entries: one per credential, never the credential itself
+        digest = hashlib.sha256(b"\x00".join(credentials)).hexdigest()
+        key += f"|user:{digest}"
+    return key
 
 
 async def _answer(stored: _Stored, headers: list[tuple[bytes, bytes]], send: Send) -> None:
