@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .cache import Cache
     from .core.handlers import Plan
 
-__all__ = ["cached_plan"]
+__all__ = ["cached_plan", "etag_plan"]
 
 _CREDENTIALS = (b"authorization", b"cookie")
 _NOT_STORED = (b"no-store", b"private")
@@ -61,12 +61,12 @@ def cached_plan(
         if stored is not None:
             await _answer(stored, headers, send)
             return
-        recorder = _Recorder(send)
+        recorder = _Recorder(send, wanted)
         try:
             await plan(scope, receive, recorder.send, values)
         finally:
             await recorder.flush()
-        if recorder.storable():
+        if recorder.storable(wanted):
             answer = _Stored(recorder.status, recorder.headers, recorder.body)
             await cache.set(key, answer, ttl, tags)
 
@@ -115,8 +115,9 @@ class _Recorder:
     complete answer is held until its body arrives, so the first answer carries the same
     `ETag` as every later one from the cache."""
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, vary: tuple[bytes, ...] = ()) -> None:
         self._send = send
+        self._vary = vary
         self._start: Message | None = None
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
@@ -137,7 +138,7 @@ class _Recorder:
             else:
                 self.body = message.get("body", b"")
                 self.complete = True
-                if self.storable():
+                if self.storable(self._vary):
                     self.headers = self.headers_with_etag()
                     start = {**start, "headers": self.headers}
             await self._send(start)
@@ -150,7 +151,9 @@ class _Recorder:
             await self._send(start)
             await self._send({"type": "http.response.body", "body": b""})
 
-    def storable(self) -> bool:
+    def storable(self, vary: tuple[bytes, ...] = ()) -> bool:
+        """A complete 200 that sets no cookie, allows storing, and varies only on headers
+        that are part of the key."""
         if self.status != 200 or not self.complete or self.streamed:
             return False
         for name, value in self.headers:
@@ -158,6 +161,10 @@ class _Recorder:
                 return False
             if name == b"cache-control" and any(v in value.lower() for v in _NOT_STORED):
                 return False
+            if name == b"vary":
+                named = {h.strip().lower() for h in value.split(b",")}
+                if not named <= set(vary):  # "*", or a header the key does not hold
+                    return False
         return True
 
     def headers_with_etag(self) -> list[tuple[bytes, bytes]]:
@@ -165,3 +172,43 @@ class _Recorder:
             return self.headers
         tag = b'W/"' + hashlib.sha256(self.body).hexdigest()[:20].encode() + b'"'
         return [*self.headers, (b"etag", tag)]
+
+
+def etag_plan(plan: Plan) -> Plan:
+    """`plan` with a weak `ETag` on complete 200 answers (unless the handler gave one) and
+    `304 Not Modified`, without the body, when the request's `If-None-Match` holds it: the
+    handler still runs, the bytes are not sent again."""
+
+    async def tagged(scope: Scope, receive: Receive, send: Send, values: Sequence[Any]) -> None:
+        if scope["method"] not in ("GET", "HEAD"):
+            await plan(scope, receive, send, values)
+            return
+        conditional = _if_none_match(scope["headers"])
+        recorder = _Recorder(_NotModified(send, conditional).send)
+        try:
+            await plan(scope, receive, recorder.send, values)
+        finally:
+            await recorder.flush()
+
+    return tagged
+
+
+class _NotModified:
+    """Turns a 200 whose ETag the client already holds into a 304 without a body."""
+
+    def __init__(self, send: Send, held: set[bytes]) -> None:
+        self._send = send
+        self._held = held
+        self._dropping = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 200:
+            headers = message.get("headers", ())
+            etag = next((v for k, v in headers if k == b"etag"), None)
+            if etag is not None and (etag in self._held or b"*" in self._held):
+                kept = [(k, v) for k, v in headers if k in (b"etag", b"cache-control", b"vary")]
+                message = {"type": "http.response.start", "status": 304, "headers": kept}
+                self._dropping = True
+        elif message["type"] == "http.response.body" and self._dropping:
+            message = {"type": "http.response.body", "body": b""}
+        await self._send(message)

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from .core.app import App
     from .core.handlers import Plan
 
-__all__ = ["CACHE", "CACHE_PRIVATE", "CACHE_TAGS", "CACHE_VARY", "Cache"]
+__all__ = ["CACHE", "CACHE_PRIVATE", "CACHE_TAGS", "CACHE_VARY", "ETAG", "Cache"]
 
 CACHE = "cache"
 """Route option: cache whole GET responses for this many seconds (`opts={"cache": 60}`)."""
@@ -54,6 +54,9 @@ CACHE_VARY = "cache_vary"
 """Route option: request headers that make a different response (`["accept-language"]`)."""
 CACHE_PRIVATE = "cache_private"
 """Route option: True to cache responses to requests with credentials too, per credential."""
+ETAG = "etag"
+"""Route option: True for a weak ETag on the route's answers and 304 on If-None-Match (the
+handler runs; the body is not sent again). Routes with `cache` get it anyway."""
 CACHE_TAGS = "cache_tags"
 """Route option: tags of the cached responses (`cache.invalidate("articles")` drops them)."""
 
@@ -101,11 +104,15 @@ class Cache(Plugin):
         app.on_shutdown(self.close)
 
     def wrap_plan(self, route: Route, plan: Plan) -> Plan:
-        """Routes with `opts={"cache": seconds}` answer GET and HEAD from the cache."""
+        """Routes with `opts={"cache": seconds}` answer GET and HEAD from the cache; routes
+        with `opts={"etag": True}` get ETags and 304s."""
         ttl = route.opts.get(CACHE)
-        if not ttl or "GET" not in route.methods:
+        if "GET" not in route.methods:
             return plan
-        from ._response_cache import cached_plan
+        from ._response_cache import cached_plan, etag_plan
+
+        if not ttl:
+            return etag_plan(plan) if route.opts.get(ETAG) else plan
 
         return cached_plan(
             self,

@@ -159,3 +159,60 @@ def test_hostile_paths_and_queries(client: TestClient) -> None:
     for query in ("page=<script>", "page=1%00", "page=%ff%fe", "page=1' OR 1=1 --"):
         assert client.get(f"/feed?{query}").status_code in (200, 400, 422)
     assert client.get("/feed?page=3").json()["page"] == 3
+
+
+def test_a_response_varying_on_a_header_outside_the_key_is_not_kept() -> None:
+    app = App()
+    Cache(app)
+    hits: Counter[str] = Counter()
+
+    @app.get("/lang", opts={"cache": 60})
+    async def lang(request: Request) -> Response:
+        hits["lang"] += 1
+        language = request.headers.get("accept-language", "en")
+        return Response(language, headers={"Vary": "Accept-Language"})
+
+    @app.get("/declared", opts={"cache": 60, "cache_vary": ["accept-language"]})
+    async def declared(request: Request) -> Response:
+        hits["declared"] += 1
+        language = request.headers.get("accept-language", "en")
+        return Response(language, headers={"Vary": "Accept-Language"})
+
+    with TestClient(app) as client:
+        assert client.get("/lang", headers={"accept-language": "fr"}).text == "fr"
+        assert client.get("/lang", headers={"accept-language": "de"}).text == "de"
+        assert hits["lang"] == 2  # never served the French answer to a German reader
+        for language in ("fr", "de", "fr"):
+            assert client.get("/declared", headers={"accept-language": language}).text == language
+        assert hits["declared"] == 2
+
+
+def test_etags_and_304_on_routes_that_are_not_cached() -> None:
+    app = App()
+    Cache(app)
+    runs: Counter[str] = Counter()
+
+    @app.get("/report", opts={"etag": True})
+    async def report(version: int = 1) -> dict[str, int]:
+        runs["report"] += 1
+        return {"version": version}
+
+    @app.get("/own-tag", opts={"etag": True})
+    async def own_tag() -> Response:
+        return Response("v7", headers={"ETag": '"v7"'})
+
+    with TestClient(app) as client:
+        first = client.get("/report")
+        etag = first.headers["etag"]
+        assert first.json() == {"version": 1}
+        again = client.get("/report", headers={"if-none-match": etag})
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["etag"] == etag
+        changed = client.get("/report?version=2", headers={"if-none-match": etag})
+        assert changed.status_code == 200 and changed.headers["etag"] != etag
+        assert runs["report"] == 3  # the handler runs; only the bytes are saved
+        assert client.get("/own-tag", headers={"if-none-match": '"v7"'}).status_code == 304
+        assert client.get("/own-tag", headers={"if-none-match": "*"}).status_code == 304
+        assert client.get("/own-tag").headers["etag"] == '"v7"'
+        junk = client.get("/report", headers={"if-none-match": '<script>, "", ,,'})
+        assert junk.status_code == 200
