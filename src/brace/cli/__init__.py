@@ -15,6 +15,7 @@ from ._new import new
 from ._openapi import openapi
 from ._routes import routes
 from ._run import run
+from ._shell import shell
 
 __all__ = ["AppNotFound", "load_app", "main"]
 
@@ -32,3 +33,4 @@ main.add_command(run)
 main.add_command(routes)
 main.add_command(openapi)
 main.add_command(check)
+main.add_command(shell)
