@@ -31,6 +31,7 @@ from .core.responses import RedirectResponse as RedirectResponse
 from .core.responses import Response as Response
 from .core.responses import StreamingResponse as StreamingResponse
 from .core.routing import Router as Router
+from .core.views import View as View
 from .forms import FormLimits as FormLimits
 from .forms import FormResult as FormResult
 
@@ -63,6 +64,7 @@ __all__ = [
     "State",
     "StreamingResponse",
     "UploadFile",
+    "View",
     "ecma_pattern",
 ]
 

@@ -440,6 +440,20 @@ class Router:
         self.routes.append(route)
         return route
 
+    def add_view(self, path: str, view: type[Any], **options: Unpack[RouteOptions]) -> None:
+        """Serve a class-based view (`brace.core.views.View`) at `path`: one route per method
+        it defines; the GET route is named after the class (others `Class.verb`)."""
+        from .views import endpoints_of
+
+        declared: dict[str, Any] = dict(options)
+        own: Sequence[Depends] = declared.pop("dependencies", ())
+        guards = (*getattr(view, "dependencies", ()), *own)
+        base = declared.pop("name", None) or view.__name__
+        for method, endpoint in endpoints_of(view):
+            declared["name"] = base if method == "GET" else f"{base}.{method.lower()}"
+            declared["dependencies"] = guards
+            self.add_route(path, endpoint, methods=[method], **declared)
+
     def route(
         self, path: str, *, methods: Iterable[str] | None = None, **options: Unpack[RouteOptions]
     ) -> Callable[[F], F]:
