@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -183,8 +185,10 @@ def etag_plan(plan: Plan) -> Plan:
         if scope["method"] not in ("GET", "HEAD"):
             await plan(scope, receive, send, values)
             return
-        conditional = _if_none_match(scope["headers"])
-        recorder = _Recorder(_NotModified(send, conditional).send)
+        headers = scope["headers"]
+        since = next((v for k, v in headers if k == b"if-modified-since"), None)
+        conditional = _NotModified(send, _if_none_match(headers), _http_date(since))
+        recorder = _Recorder(conditional.send)
         try:
             await plan(scope, receive, recorder.send, values)
         finally:
@@ -194,21 +198,44 @@ def etag_plan(plan: Plan) -> Plan:
 
 
 class _NotModified:
-    """Turns a 200 whose ETag the client already holds into a 304 without a body."""
+    """Turns a 200 the client already holds into a 304 without a body: its ETag is in
+    `If-None-Match`, or (without `If-None-Match`, as RFC 9110 orders) its `Last-Modified`
+    is no later than `If-Modified-Since`."""
 
-    def __init__(self, send: Send, held: set[bytes]) -> None:
+    def __init__(self, send: Send, held: set[bytes], since: datetime | None) -> None:
         self._send = send
         self._held = held
+        self._since = since
         self._dropping = False
+
+    def _unchanged(self, headers: Sequence[tuple[bytes, bytes]]) -> bool:
+        if self._held:
+            etag = next((v for k, v in headers if k == b"etag"), None)
+            return etag is not None and (etag in self._held or b"*" in self._held)
+        if self._since is None:
+            return False
+        modified = _http_date(next((v for k, v in headers if k == b"last-modified"), None))
+        return modified is not None and modified <= self._since
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start" and message["status"] == 200:
             headers = message.get("headers", ())
-            etag = next((v for k, v in headers if k == b"etag"), None)
-            if etag is not None and (etag in self._held or b"*" in self._held):
-                kept = [(k, v) for k, v in headers if k in (b"etag", b"cache-control", b"vary")]
+            if self._unchanged(headers):
+                wanted = (b"etag", b"cache-control", b"vary", b"last-modified")
+                kept = [(k, v) for k, v in headers if k in wanted]
                 message = {"type": "http.response.start", "status": 304, "headers": kept}
                 self._dropping = True
         elif message["type"] == "http.response.body" and self._dropping:
             message = {"type": "http.response.body", "body": b""}
         await self._send(message)
+
+
+def _http_date(value: bytes | None) -> datetime | None:
+    """An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`), or None when absent or malformed."""
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value.decode("latin-1"))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

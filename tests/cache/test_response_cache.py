@@ -216,3 +216,27 @@ def test_etags_and_304_on_routes_that_are_not_cached() -> None:
         assert client.get("/own-tag").headers["etag"] == '"v7"'
         junk = client.get("/report", headers={"if-none-match": '<script>, "", ,,'})
         assert junk.status_code == 200
+
+
+def test_last_modified_and_if_modified_since() -> None:
+    app = App()
+    Cache(app)
+
+    @app.get("/doc", opts={"etag": True})
+    async def doc() -> Response:
+        return Response("v1", headers={"Last-Modified": "Wed, 02 Dec 2026 10:00:00 GMT"})
+
+    with TestClient(app) as client:
+        later = {"if-modified-since": "Thu, 03 Dec 2026 00:00:00 GMT"}
+        same = {"if-modified-since": "Wed, 02 Dec 2026 10:00:00 GMT"}
+        earlier = {"if-modified-since": "Tue, 01 Dec 2026 00:00:00 GMT"}
+        for headers in (later, same):
+            answer = client.get("/doc", headers=headers)
+            assert answer.status_code == 304 and answer.content == b""
+            assert answer.headers["last-modified"] == "Wed, 02 Dec 2026 10:00:00 GMT"
+        assert client.get("/doc", headers=earlier).text == "v1"
+        for junk in ("yesterday", "<script>", "Wed, 99 Foo 2026 99:99:99 GMT", ""):
+            assert client.get("/doc", headers={"if-modified-since": junk}).status_code == 200
+        # If-None-Match wins over If-Modified-Since (RFC 9110): a stale tag means 200.
+        both = {**later, "if-none-match": '"stale"'}
+        assert client.get("/doc", headers=both).status_code == 200
