@@ -17,6 +17,7 @@ from .params.dependant import compile_dependant
 from .params.dependencies import Injector, Solver
 from .requests import Request
 from .routing import Mount, Route, WebSocketRoute
+from .scope import ROUTE_VALUES
 from .sending import ErrorHandler
 from .types import ASGIApp, Message, Receive, Scope, Send
 from .websocket_plan import compile_websocket, refuse
@@ -105,10 +106,28 @@ def _wrapped(
     on_error: ErrorHandler,
 ) -> Plan:
     """The plugins' wrappers around a route's plan (the plan itself when none wrapped it)."""
-    wrapped = plan
+    wrapped = _through_middleware(route.middleware, plan) if route.middleware else plan
     for wrap in wrappers:
         wrapped = wrap(route, wrapped)
     return plan if wrapped is plan else _answering_errors(wrapped, on_error)
+
+
+def _through_middleware(middleware: Sequence[Callable[[Any], Any]], plan: Plan) -> Plan:
+    """The route's own ASGI middleware (a router's), built once, around its plan; the path
+    values travel in the scope, where middleware that copies the scope keeps them."""
+
+    async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        await plan(scope, receive, send, scope[ROUTE_VALUES])
+
+    chain: Any = endpoint
+    for factory in reversed(middleware):
+        chain = factory(chain)
+
+    async def through(scope: Scope, receive: Receive, send: Send, values: Sequence[Any]) -> None:
+        scope[ROUTE_VALUES] = values
+        await chain(scope, receive, send)
+
+    return through
 
 
 def _answering_errors(plan: Plan, on_error: ErrorHandler) -> Plan:

@@ -135,6 +135,9 @@ class RouteOptions(TypedDict, total=False):
     responses: Mapping[int, Any] | None
     """Statuses to document: {404: "No such pet"} or {409: {"description": ..., "model": T}}."""
     dependencies: Sequence[Depends]
+    middleware: Sequence[Callable[[Any], Any]]
+    """ASGI middleware for this route only: factories taking the app (a class, or
+    `functools.partial(cls, **options)`); a router's wrap its routes, outermost first."""
     opts: Mapping[str, Any]
     """Metadata for plugins (`{"csrf_exempt": True}`); a router's opts apply to its routes."""
 
@@ -182,6 +185,7 @@ class Route:
         self.response_model = options.get("response_model")
         self.responses = dict(options.get("responses") or {})
         self.dependencies = tuple(options.get("dependencies", ()))
+        self.middleware = tuple(options.get("middleware", ()))
         self.opts: dict[str, Any] = dict(options.get("opts") or {})
         """What the route declares for plugins; plugins may read and add keys."""
 
@@ -198,6 +202,7 @@ class Route:
             response_model=self.response_model,
             responses=self.responses,
             dependencies=self.dependencies,
+            middleware=self.middleware,
             opts=self.opts,
         )
 
@@ -252,6 +257,7 @@ class Route:
         tags: Sequence[str],
         dependencies: Sequence[Depends] = (),
         opts: Mapping[str, Any] | None = None,
+        middleware: Sequence[Callable[[Any], Any]] = (),
     ) -> Route:
         """A copy of this route as seen from an enclosing router."""
         if not prefix + self.path:
@@ -263,6 +269,7 @@ class Route:
         options["name"] = f"{name_prefix}{self.name}"
         options["tags"] = (*tags, *(t for t in self.tags if t not in tags))
         options["dependencies"] = (*dependencies, *self.dependencies)
+        options["middleware"] = (*middleware, *self.middleware)
         options["opts"] = {**(opts or {}), **self.opts}
         return Route(prefix + self.path, self.endpoint, methods=self.methods, **options)
 
@@ -339,6 +346,7 @@ class WebSocketRoute(Route):
         tags: Sequence[str],
         dependencies: Sequence[Depends] = (),
         opts: Mapping[str, Any] | None = None,
+        middleware: Sequence[Callable[[Any], Any]] = (),  # HTTP only: not for WebSockets
     ) -> WebSocketRoute:
         options = self.ws_options()
         options["opts"] = {**(opts or {}), **self.opts}
@@ -400,11 +408,14 @@ class Router:
         lifespan: Lifespan | None = None,
         dependencies: Sequence[Depends] = (),
         opts: Mapping[str, Any] | None = None,
+        middleware: Sequence[Callable[[Any], Any]] = (),
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError(f"router prefix {prefix!r} must start with '/' and not end with '/'")
         self.prefix = prefix
         self.dependencies = tuple(dependencies)
+        self.middleware = tuple(middleware)
+        """ASGI middleware around this router's routes only (its mounts keep their own)."""
         self.opts: dict[str, Any] = dict(opts or {})
         """Plugin metadata every route of this router carries (a route's own wins)."""
         self.tags = tuple(tags)
@@ -540,6 +551,7 @@ class Router:
         freeze: bool = True,
         dependencies: Sequence[Depends] = (),
         opts: Mapping[str, Any] | None = None,
+        middleware: Sequence[Callable[[Any], Any]] = (),
     ) -> tuple[list[Route], list[Mount], list[Router]]:
         """Every route and mount with full paths, and the routers in lifespan order.
 
@@ -551,7 +563,11 @@ class Router:
         tags = (*tags, *(t for t in self.tags if t not in tags))
         dependencies = (*dependencies, *self.dependencies)
         opts = {**(opts or {}), **self.opts}
-        routes = [r.with_prefix(prefix, name_prefix, tags, dependencies, opts) for r in self.routes]
+        middleware = (*middleware, *self.middleware)
+        routes = [
+            r.with_prefix(prefix, name_prefix, tags, dependencies, opts, middleware)
+            for r in self.routes
+        ]
         mounts = [m.with_prefix(prefix, name_prefix, dependencies) for m in self.mounts]
         routers: list[Router] = [self]
         for child, extra in self.children:
@@ -563,6 +579,7 @@ class Router:
                 freeze=freeze,
                 dependencies=dependencies,
                 opts=opts,
+                middleware=middleware,
             )
             routes += r
             mounts += m

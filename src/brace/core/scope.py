@@ -22,6 +22,7 @@ __all__ = [
     "PATH_VALUES",
     "REQUEST_ID",
     "RESPONSE_STARTED",
+    "ROUTE_VALUES",
     "STATE",
     "ScopeKey",
     "request_id_of",
@@ -60,6 +61,9 @@ def declared_keys() -> dict[str, str]:
 
 PATH_VALUES: ScopeKey[tuple[tuple[str, ...], Any]] = ScopeKey(
     "brace.path_values", "the matched route's parameter names and converted values"
+)
+ROUTE_VALUES: ScopeKey[Any] = ScopeKey(
+    "brace.route_values", "the matched path values, through a router's middleware"
 )
 BODY: ScopeKey[Any] = ScopeKey("brace.body", "the request body once read (or a streamed mark)")
 FORM: ScopeKey[Any] = ScopeKey("brace.form", "the parsed form, closed after the response")
