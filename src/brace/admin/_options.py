@@ -12,6 +12,10 @@ from ._fields import Field, fields_for
 __all__ = ["ModelAdmin"]
 
 
+LABEL_COLUMN = "__str__"
+"""In `list_display`: the row's label (the model's `__str__`), as in Django."""
+
+
 class ModelAdmin:
     """Options for one model; subclass it, or pass the options to `admin.register(...)`.
     Everything left out gets a sensible default from the model's columns."""
@@ -55,7 +59,7 @@ class ModelAdmin:
         def pick(key: str, default: Sequence[str]) -> list[str]:
             chosen = list(options.get(key) or getattr(type(self), key) or default)
             for name in chosen:
-                if name not in columns:
+                if name not in columns and not (key == "list_display" and name == LABEL_COLUMN):
                     raise ValueError(f"{self.name} admin: {key} names unknown column {name!r}")
             return chosen
 

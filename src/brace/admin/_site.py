@@ -21,7 +21,7 @@ from ..sessions import flash
 from ..templating import Templates
 from ._fields import KEEP, Field, FieldError
 from ._history import AdminLogEntry
-from ._options import ModelAdmin
+from ._options import LABEL_COLUMN, ModelAdmin
 
 if TYPE_CHECKING:
     from ..core.app import App
@@ -240,7 +240,9 @@ class Admin:
             row = await self._get(session, entry, key)
             cascades = await _cascades(session, entry, row)
             return self._page(
-                request, "delete.html", {"entry": entry, "row": row, "cascades": cascades}
+                request,
+                "delete.html",
+                {"entry": entry, "row": row, "label": _label(row), "cascades": cascades},
             )
 
         @router.post("/{slug}/{key}/delete", name="delete_submit", include_in_schema=False)
@@ -372,7 +374,7 @@ class Admin:
             statement = statement.where(column.is_(None) if value is None else column == value)
         order = params.get("o") or ""
         sort_column = order.lstrip("-")
-        if sort_column in entry.list_display:
+        if sort_column in entry.list_display and sort_column != LABEL_COLUMN:
             column = entry.table.columns[sort_column]
             statement = statement.order_by(column.desc() if order.startswith("-") else column)
         else:
@@ -409,6 +411,7 @@ class Admin:
             "filter_choices": filter_choices,
             "can_add": self._allowed(user, entry, "add"),
             "can_delete": self._allowed(user, entry, "delete"),
+            "cell": _cell,
         }
         return self._page(request, "list.html", context)
 
@@ -438,7 +441,19 @@ def _root(request: Request) -> str:
     return str(request.scope.get("root_path", ""))
 
 
+def _cell(row: Any, name: str) -> Any:
+    """A list column's value: the row's label for `__str__`, else the column."""
+    return _label(row) if name == LABEL_COLUMN else getattr(row, name)
+
+
 def _label(row: Any) -> str:
+    """How a row is shown everywhere (lists, choices, confirmations, history): its model's
+    own `__str__` when it has one, as in Django; else a title-like column; else its key."""
+    for klass in type(row).__mro__:
+        if klass is object:
+            break
+        if "__str__" in vars(klass):
+            return str(row)
     for name in ("title", "name", "email", "label", "username"):
         value = getattr(row, name, None)
         if isinstance(value, str) and value:
