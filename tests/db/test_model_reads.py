@@ -216,3 +216,11 @@ def test_no_query_counting_outside_debug(
         with caplog.at_level(logging.WARNING, logger="brace.db"):
             assert quiet.get("/feed").text == "adagracelinus"
     assert "N+1" not in caplog.text
+
+
+def test_an_edit_form_starts_from_a_model() -> None:
+    from brace import FormResult
+
+    form = FormResult.from_object(Post(title="<i>draft</i>", writer_id=3))
+    assert form.data["title"] == "<i>draft</i>" and form.data["writer_id"] == "3"
+    assert form.data["id"] == "" and "writer" not in form.data  # columns, not relationships

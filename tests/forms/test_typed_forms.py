@@ -3,7 +3,7 @@ and how they appear in OpenAPI."""
 
 import dataclasses
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 import pydantic
@@ -292,3 +292,52 @@ def test_add_error_and_empty() -> None:
     assert form.errors == {"name": "That name is taken.", "__all__": "Try again later."}
     assert [e["loc"] for e in form.error_list] == ["form.name", "form"]
     assert "errors=" in repr(form)
+
+
+def test_one_handler_for_get_and_post_shows_a_clean_form_first() -> None:
+    class Contact(msgspec.Struct):
+        email: str
+        message: str
+
+    app = App()
+
+    @app.route("/contact", methods=["GET", "POST"])
+    async def contact(form: FormResult[Contact]) -> dict[str, Any]:
+        return {"ok": form.ok, "errors": form.errors, "data": form.data}
+
+    with TestClient(app) as client:
+        first = client.get("/contact").json()
+        assert first == {"ok": False, "errors": {}, "data": {}}  # nothing typed, no errors
+        assert client.head("/contact").status_code == 200
+        empty = client.post("/contact", data={}).json()
+        assert set(empty["errors"]) == {"email", "message"}  # a submitted empty form is wrong
+        sent = client.post("/contact", data={"email": "a@b.c", "message": "<script>hi"}).json()
+        assert sent["ok"] is True
+        # A GET carrying query-string values is still a first visit for the form.
+        assert client.get("/contact?email=x").json()["errors"] == {}
+
+
+def test_an_edit_form_starts_from_the_object() -> None:
+    import datetime
+
+    class Note(msgspec.Struct):
+        title: str
+        pinned: bool
+        archived: bool
+        due: datetime.date | None
+        body: str | None = None
+
+    note = Note("<b>Plans</b>", True, False, datetime.date(2026, 12, 7))
+    form = FormResult.from_object(note)
+    assert form.data == {
+        "title": "<b>Plans</b>",
+        "pinned": "on",
+        "archived": "",
+        "due": "2026-12-07",
+        "body": "",
+    }
+    assert form.errors == {} and not form.ok
+    assert FormResult.from_object({"a": 1, "b": None}).data == {"a": "1", "b": ""}
+    assert FormResult.from_object(note, fields=["title"]).data == {"title": "<b>Plans</b>"}
+    with pytest.raises(TypeError, match="fields="):
+        FormResult.from_object(object())

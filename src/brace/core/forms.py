@@ -9,12 +9,15 @@ multipart body without it is a server error naming the fix.
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import enum
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .datastructures import FormData, parse_query
 from .errors import HTTPError
+from .schema_types import schema_of
 
 if TYPE_CHECKING:
     from .requests import Request
@@ -141,6 +144,20 @@ class FormResult(Generic[T]):
         """A form nobody has filled in yet (for the page's first GET)."""
         return cls(None, {})
 
+    @classmethod
+    def from_object(cls, obj: Any, fields: Iterable[str] | None = None) -> FormResult[Any]:
+        """A form filled in from an existing object, for an edit page's first GET: `data`
+        holds its values as a browser would send them back (text; "on" for true, "" for
+        false or None), with no errors. `fields` defaults to the object's own: a Struct's,
+        a dataclass's, a mapping's keys, or the wire type of an ORM model."""
+        if fields is None:
+            fields = _field_names(obj)
+
+        def read(name: str) -> Any:
+            return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
+        return cls(None, {name: _as_form_text(read(name)) for name in fields})
+
     @property
     def ok(self) -> bool:
         return not self.error_list and self.value is not None
@@ -159,6 +176,30 @@ class FormResult(Generic[T]):
     def __repr__(self) -> str:
         state = "ok" if self.ok else f"errors={self.errors!r}"
         return f"FormResult({state})"
+
+
+def _field_names(obj: Any) -> list[str]:
+    if isinstance(obj, Mapping):
+        return [str(key) for key in obj]
+    kind = schema_of(type(obj)) or type(obj)
+    names = getattr(kind, "__struct_fields__", None)
+    if names is None and dataclasses.is_dataclass(kind):
+        names = tuple(field.name for field in dataclasses.fields(kind))
+    if names is None:
+        raise TypeError(f"cannot tell the fields of {type(obj).__name__}: pass fields=[...]")
+    return list(names)
+
+
+def _as_form_text(value: Any) -> str:
+    if value is None or value is False:
+        return ""
+    if value is True:
+        return "on"
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return str(value)
 
 
 _RULES: list[tuple[re.Pattern[str], str]] = [

@@ -82,7 +82,7 @@ def _with_request(dependant: Dependant, param_names: tuple[str, ...]) -> Builder
         ) -> dict[str, Any]:
             request = Request(scope, receive)
             kwargs, errors = extract(request, values)
-            form_reader.read(await request.form(), kwargs, errors)
+            form_reader.read(await request.form(), kwargs, errors, scope["method"])
             if errors:
                 raise validation_error(errors)
             return kwargs

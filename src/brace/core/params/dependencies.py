@@ -260,7 +260,8 @@ class Solver:
                 dependant.body_reader.read(await body_request.body(), kwargs, errors)
             if dependant.form_reader is not None:
                 form_request = cast(Request, request)
-                dependant.form_reader.read(await form_request.form(), kwargs, errors)
+                form = await form_request.form()
+                dependant.form_reader.read(form, kwargs, errors, form_request.method)
         for spec in dependant.specs:
             if spec.source == "request":
                 kwargs[spec.name] = request

@@ -96,11 +96,22 @@ class FormReader:
             return lambda data: model.model_validate(data)
         return lambda data: msgspec.convert(data, target, strict=False)
 
-    def read(self, form: FormData, kwargs: dict[str, Any], errors: list[dict[str, Any]]) -> None:
+    def read(
+        self,
+        form: FormData,
+        kwargs: dict[str, Any],
+        errors: list[dict[str, Any]],
+        method: str = "POST",
+    ) -> None:
+        model = self.model
+        if model is not None and model.result and method in ("GET", "HEAD") and not form:
+            # One handler for GET and POST (Flask's way): the first visit shows a form nobody
+            # has filled in, not "This field is required." on every field.
+            kwargs[model.name] = FormResult.empty()
+            return
         data = _collect(form, self.fields)
         found: list[dict[str, Any]] = []
         value = self._validated(data, found)
-        model = self.model
         if model is not None and model.result:
             typed = {k: v for k, v in form.items() if isinstance(v, str)}
             kwargs[model.name] = FormResult(None if found else value, typed, found)
