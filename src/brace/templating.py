@@ -23,6 +23,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError('brace.templating needs Jinja2: pip install "brace[templates]"') from exc
 
+from .core.errors import HTTPError, wants_html
 from .core.requests import Request
 from .core.responses import HTMLResponse
 from .core.schema_types import Reader
@@ -87,6 +88,37 @@ class Templates:
         if context:
             values.update(context)
         return values
+
+    def serve_error_pages(self, app: Any) -> None:
+        """Render browsers' error pages from the app's own templates: `errors/404.html` (the
+        status), else `errors/default.html`, with `status`, `title` and `detail` (4xx only:
+        a 5xx detail is never shown). API clients keep problem+json; a status without a
+        template keeps brace's page. Unhandled exceptions (500) keep brace's handling."""
+
+        async def page(request: Request, exc: HTTPError) -> Any:
+            if not wants_html(request.headers.get("accept", "")):
+                raise exc  # declined: problem+json, as for every API client
+            name = self._error_template(exc.status_code)
+            if name is None:
+                raise exc
+            context = {
+                "status": exc.status_code,
+                "title": exc.title,
+                "detail": exc.detail if exc.status_code < 500 else None,
+            }
+            headers = {k: v for k, v in exc.headers.items() if k.lower() != "content-type"}
+            return self.render(request, name, context, status=exc.status_code, headers=headers)
+
+        app.exception_handler(HTTPError)(page)
+
+    def _error_template(self, status: int) -> str | None:
+        for name in (f"errors/{status}.html", "errors/default.html"):
+            try:
+                self.get_template(name)
+            except jinja2.TemplateNotFound:
+                continue
+            return name
+        return None
 
     def get_template(self, name: str) -> jinja2.Template:
         if self.env.auto_reload:
