@@ -5,6 +5,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -58,3 +60,38 @@ class UvicornProcess:
                 self.process.kill()
                 self.process.wait(timeout=10)
         self._log.close()
+
+
+@contextmanager
+def workers(tmp_path: Path, module: str, source: str, count: int = 2) -> Iterator[list[Any]]:
+    """`count` uvicorn processes serving `module:app` (written from `source`), each ready
+    (GET / answers 200), stopped afterwards: several workers of one app, as in production."""
+    import httpx
+
+    (tmp_path / f"{module}.py").write_text(source)
+    servers = [
+        UvicornProcess([f"{module}:app", "--app-dir", str(tmp_path)], tmp_path / f"w{i}.log")
+        for i in range(count)
+    ]
+    try:
+        with httpx.Client() as client:
+            for server in servers:
+                server.wait_ready(client)
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def get_all_at_once(urls: list[str]) -> list[Any]:
+    """GET every URL concurrently (up to 100 connections); the responses, in order."""
+    import asyncio
+
+    import httpx
+
+    async def fire() -> list[Any]:
+        limits = httpx.Limits(max_connections=100)
+        async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+            return list(await asyncio.gather(*(client.get(url) for url in urls)))
+
+    return asyncio.run(fire())

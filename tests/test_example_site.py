@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -31,19 +32,20 @@ def load_site() -> ModuleType:
 site = load_site()
 
 
+def showcase_settings(database: Path, **overrides: Any) -> Any:
+    """The showcase's settings for a test: its own SQLite file, nothing from the environment."""
+    url = f"sqlite+aiosqlite:///{database}"
+    return site.SiteSettings(
+        env="test", secret_key=SECRET, database_url=url, _env_file=None, **overrides
+    )
+
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> App:
     """One site for the module, on its own SQLite file in a directory that does not exist yet
     (the site makes it); every test's changes are rolled back."""
     database = tmp_path_factory.mktemp("site") / "var" / "site.db"
-    settings = site.SiteSettings(
-        env="test",
-        secret_key=SECRET,
-        database_url=f"sqlite+aiosqlite:///{database}",
-        feed_heartbeat=0.05,
-        _env_file=None,
-    )
-    made: App = site.create_app(settings)
+    made: App = site.create_app(showcase_settings(database, feed_heartbeat=0.05))
     return made
 
 
@@ -228,8 +230,6 @@ def test_production_refuses_the_development_secret(tmp_path: Path) -> None:
 
 def test_the_database_directory_is_made_at_start_up(tmp_path: Path) -> None:
     database = tmp_path / "deep" / "var" / "site.db"
-    url = f"sqlite+aiosqlite:///{database}"
-    settings = site.SiteSettings(env="test", secret_key=SECRET, database_url=url, _env_file=None)
-    with TestClient(site.create_app(settings)) as client:
+    with TestClient(site.create_app(showcase_settings(database))) as client:
         assert client.get("/api/posts").json()["total"] == 0
     assert database.is_file()

@@ -12,7 +12,7 @@ import pytest
 
 from brace import App
 from brace.testing import TestClient
-from test_example_site import EMAIL, PASSWORD, SECRET, site
+from test_example_site import EMAIL, PASSWORD, showcase_settings, site
 
 JUNK_PATH_VALUES = ["0", "x", "9223372036854775808", "%EF%BF%BD", "..%2F..", "<script>"]
 
@@ -20,14 +20,7 @@ JUNK_PATH_VALUES = ["0", "x", "9223372036854775808", "%EF%BF%BD", "..%2F..", "<s
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     database = tmp_path_factory.mktemp("statuses") / "site.db"
-    settings = site.SiteSettings(
-        env="test",
-        secret_key=SECRET,
-        database_url=f"sqlite+aiosqlite:///{database}",
-        feed_heartbeat=0.05,
-        _env_file=None,
-    )
-    app: App = site.create_app(settings)
+    app: App = site.create_app(showcase_settings(database, feed_heartbeat=0.05))
     with TestClient(app, follow_redirects=False) as test_client:
         yield test_client
 
@@ -107,13 +100,7 @@ def test_the_token_endpoint_documents_its_throttle(client: TestClient) -> None:
 
 
 def test_the_api_is_rate_limited_per_client(tmp_path: Path) -> None:
-    settings = site.SiteSettings(
-        env="test",
-        secret_key=SECRET,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'limited.db'}",
-        api_rate_limit="5/minute",
-        _env_file=None,
-    )
+    settings = showcase_settings(tmp_path / "limited.db", api_rate_limit="5/minute")
     with TestClient(site.create_app(settings)) as limited:
         answers = [limited.get("/api/posts").status_code for _ in range(5)]
         answers.append(limited.get("/api/posts/1").status_code)  # the same budget
@@ -124,13 +111,7 @@ def test_the_api_is_rate_limited_per_client(tmp_path: Path) -> None:
 
 
 def test_the_public_listing_is_cached_and_dropped_on_publish(tmp_path: Path) -> None:
-    settings = site.SiteSettings(
-        env="test",
-        secret_key=SECRET,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'cached.db'}",
-        _env_file=None,
-    )
-    with TestClient(site.create_app(settings)) as client:
+    with TestClient(site.create_app(showcase_settings(tmp_path / "cached.db"))) as client:
         token = bearer(client)
         first = client.get("/api/posts")
         assert first.headers["etag"] == client.get("/api/posts").headers["etag"]

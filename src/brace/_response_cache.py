@@ -94,12 +94,8 @@ def _key(
 
 
 async def _answer(stored: _Stored, headers: list[tuple[bytes, bytes]], send: Send) -> None:
-    etag = next((v for k, v in stored.headers if k == b"etag"), None)
-    if etag is not None and etag in _if_none_match(headers):
-        kept = [(k, v) for k, v in stored.headers if k in (b"etag", b"cache-control", b"vary")]
-        await send({"type": "http.response.start", "status": 304, "headers": kept})
-        await send({"type": "http.response.body", "body": b""})
-        return
+    """A stored answer, or a 304 when the client holds it already."""
+    send = _NotModified.for_request(headers, send).send
     await send({"type": "http.response.start", "status": stored.status, "headers": stored.headers})
     await send({"type": "http.response.body", "body": stored.body})
 
@@ -185,10 +181,7 @@ def etag_plan(plan: Plan) -> Plan:
         if scope["method"] not in ("GET", "HEAD"):
             await plan(scope, receive, send, values)
             return
-        headers = scope["headers"]
-        since = next((v for k, v in headers if k == b"if-modified-since"), None)
-        conditional = _NotModified(send, _if_none_match(headers), _http_date(since))
-        recorder = _Recorder(conditional.send)
+        recorder = _Recorder(_NotModified.for_request(scope["headers"], send).send)
         try:
             await plan(scope, receive, recorder.send, values)
         finally:
@@ -207,6 +200,12 @@ class _NotModified:
         self._held = held
         self._since = since
         self._dropping = False
+
+    @classmethod
+    def for_request(cls, headers: list[tuple[bytes, bytes]], send: Send) -> _NotModified:
+        """What the request says it holds: its `If-None-Match` tags, its `If-Modified-Since`."""
+        since = next((v for k, v in headers if k == b"if-modified-since"), None)
+        return cls(send, _if_none_match(headers), _http_date(since))
 
     def _unchanged(self, headers: Sequence[tuple[bytes, bytes]]) -> bool:
         if self._held:

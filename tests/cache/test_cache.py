@@ -165,3 +165,32 @@ def test_bad_urls_and_the_app_plugin() -> None:
 
     with TestClient(app) as client:
         assert [client.get("/count").json()["n"] for _ in range(3)] == [1, 2, 3]
+
+
+def test_counters_expire_from_their_creation(cache: Cache) -> None:
+    async def main() -> None:
+        assert await cache.incr("window", ttl=0.2) == 1
+        assert await cache.incr("window", ttl=0.2) == 2  # a later increment keeps the expiry
+        await asyncio.sleep(0.35)
+        assert await cache.incr("window", ttl=0.2) == 1
+
+    run(cache, main())
+
+
+def test_a_computation_whose_lock_holder_vanished_goes_ahead(
+    cache: Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import brace.cache as cache_module
+
+    monkeypatch.setattr(cache_module, "LOCK_SECONDS", 0.2)
+
+    async def main() -> None:
+        # Another worker took the lock and died before storing anything.
+        assert await cache._backend.lock(cache._key("lock:report"), "dead-worker", 60)
+
+        async def compute() -> str:
+            return "fresh"
+
+        assert await cache.get_or_compute("report", compute) == "fresh"
+
+    run(cache, main())

@@ -85,3 +85,13 @@ def test_a_wrong_app_is_one_line(tmp_path: Path) -> None:
     done = shell(tmp_path, "sqlite+aiosqlite://", "", "--app", "nowhere:app")
     assert done.returncode == 1
     assert "cannot import 'nowhere'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_app_that_cannot_start_is_one_message(tmp_path: Path) -> None:
+    (tmp_path / "brokenapp.py").write_text(
+        "from brace import App\napp = App()\n\n\n@app.on_startup\n"
+        "async def boom() -> None:\n    raise RuntimeError('no database here')\n"
+    )
+    done = shell(tmp_path, "sqlite+aiosqlite://", "print('never')\n", "--app", "brokenapp:app")
+    assert done.returncode == 1 and "never" not in done.stdout
+    assert "the app failed to start" in done.stderr and "no database here" in done.stderr

@@ -224,3 +224,21 @@ def test_an_edit_form_starts_from_a_model() -> None:
     form = FormResult.from_object(Post(title="<i>draft</i>", writer_id=3))
     assert form.data["title"] == "<i>draft</i>" and form.data["writer_id"] == "3"
     assert form.data["id"] == "" and "writer" not in form.data  # columns, not relationships
+
+
+def test_utc_datetime_takes_naive_values_as_utc_and_converts_others() -> None:
+    from datetime import UTC, timedelta, timezone
+
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from brace.db import UTCDateTime
+
+    column = UTCDateTime()
+    naive = datetime(2026, 12, 7, 12, 0, 0, 123456)
+    paris = datetime(2026, 12, 7, 13, 0, 0, 123456, tzinfo=timezone(timedelta(hours=1)))
+    lite, pg = sqlite.dialect(), postgresql.dialect()
+    assert column.process_bind_param(naive, lite) == naive  # stored as UTC, without a zone
+    assert column.process_bind_param(paris, lite) == naive
+    assert column.process_bind_param(paris, pg) == naive.replace(tzinfo=UTC)
+    assert column.process_result_value(naive, lite) == naive.replace(tzinfo=UTC)
+    assert column.process_result_value(None, lite) is None

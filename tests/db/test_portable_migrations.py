@@ -3,13 +3,12 @@ PostgreSQL, a revision written against one database runs on the other, and a fai
 a few readable lines with a hint and a non-zero exit."""
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_migrations import APP_V1, columns, query
+from test_migrations import APP_V1, columns, query, run_brace_db
+from test_migrations import brace_db as ok
 
 from support_db import private_database
 
@@ -31,24 +30,6 @@ APP_BROKEN = APP_V1.replace(
     "    text: Mapped[str] = mapped_column(String(100))\n"
     "    owner: Mapped[str] = mapped_column(String(20))\n",
 )
-
-
-def run_brace_db(project: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url}
-    return subprocess.run(
-        [sys.executable, "-m", "brace", "db", *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-def ok(project: Path, url: str, *args: str) -> str:
-    done = run_brace_db(project, url, *args)
-    assert done.returncode == 0, f"brace db {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
-    return done.stdout + done.stderr
 
 
 @pytest.fixture

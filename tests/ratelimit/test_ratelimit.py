@@ -171,3 +171,21 @@ def test_the_client_address_key_groups_ipv6() -> None:
 
     assert client_address(connection("2001:db8::1")) == client_address(connection("2001:db8::2"))
     assert client_address(connection("10.0.0.1")) == "10.0.0.1"
+
+
+def test_an_async_key_function() -> None:
+    async def tenant(connection: HTTPConnection) -> str:
+        await asyncio.sleep(0)
+        return connection.headers.get("x-tenant", "none")
+
+    app = App()
+    RateLimiter(app, key=tenant)
+
+    @app.get("/t", opts={"rate_limit": "1/minute"})
+    async def t() -> str:
+        return "ok"
+
+    with TestClient(app) as client:
+        assert client.get("/t", headers={"x-tenant": "a"}).status_code == 200
+        assert client.get("/t", headers={"x-tenant": "a"}).status_code == 429
+        assert client.get("/t", headers={"x-tenant": "b"}).status_code == 200

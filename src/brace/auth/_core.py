@@ -148,15 +148,19 @@ class Auth:
         other sessions) and the user's session version (logging out of a signed cookie, or
         everywhere, moves it on)."""
         version = getattr(user, "session_version", 0) or 0
-        material = user.password_hash if not version else f"{user.password_hash}\n{version}"
-        key = (self.secret_key or "").encode()
-        return hmac.new(key, material.encode(), hashlib.sha256).hexdigest()[:32]
+        # Version 0 keeps the fingerprint sessions had before versions existed.
+        return self._fingerprint(
+            user.password_hash if not version else f"{user.password_hash}\n{version}"
+        )
 
     def password_fingerprint(self, user: Any) -> str:
         """A fingerprint of the password hash alone: bearer tokens outlive a logout from the
         browser, not a password change."""
+        return self._fingerprint(user.password_hash)
+
+    def _fingerprint(self, material: str) -> str:
         key = (self.secret_key or "").encode()
-        return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.new(key, material.encode(), hashlib.sha256).hexdigest()[:32]
 
     async def load_user(self, session: AsyncSession, user_id: Any) -> Any:
         """The user with this id (a session value, a token's `sub`: text is converted to the

@@ -90,15 +90,7 @@ def revision(message: str, autogenerate: bool, app_path: str | None, directory: 
 @DIRECTORY_OPTION
 def upgrade(target: str, sql: bool, app_path: str | None, directory: Path) -> None:
     """Apply revisions up to TARGET (default: head)."""
-    from ..db import migrations
-
-    config = _config(app_path, directory)
-    try:
-        applied = migrations.upgrade(config, target, sql=sql)
-    except Exception as exc:
-        raise explain(exc, "upgrade") from None
-    if not sql:
-        _report(applied, "Applied", "Already up to date: nothing to apply.")
+    _migrate("upgrade", target, sql, app_path, directory)
 
 
 @db.command(context_settings={"ignore_unknown_options": True})  # `downgrade -1`
@@ -108,21 +100,30 @@ def upgrade(target: str, sql: bool, app_path: str | None, directory: Path) -> No
 @DIRECTORY_OPTION
 def downgrade(target: str, sql: bool, app_path: str | None, directory: Path) -> None:
     """Revert revisions down to TARGET (a revision id, -1, or base)."""
+    _migrate("downgrade", target, sql, app_path, directory)
+
+
+_SAID = {
+    "upgrade": ("Applied", "Already up to date: nothing to apply."),
+    "downgrade": ("Reverted", "Nothing to revert."),
+}
+
+
+def _migrate(action: str, target: str, sql: bool, app_path: str | None, directory: Path) -> None:
+    """Run `upgrade` or `downgrade`, then say what it did (or why it failed, in a few lines)."""
     from ..db import migrations
 
     config = _config(app_path, directory)
     try:
-        reverted = migrations.downgrade(config, target, sql=sql)
+        done: list[str] = getattr(migrations, action)(config, target, sql=sql)
     except Exception as exc:
-        raise explain(exc, "downgrade") from None
-    if not sql:
-        _report(reverted, "Reverted", "Nothing to revert.")
-
-
-def _report(revisions: list[str], verb: str, nothing: str) -> None:
-    if not revisions:
+        raise explain(exc, action) from None
+    if sql:
+        return
+    verb, nothing = _SAID[action]
+    if not done:
         click.echo(nothing)
-    for revision in revisions:
+    for revision in done:
         click.echo(f"{verb} {revision}")
 
 

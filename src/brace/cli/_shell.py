@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 
+from ..core.lifespan import LifespanDriver
 from ._app_loader import app_spec, load_app
 
 __all__ = ["shell"]
@@ -35,8 +36,12 @@ def shell(app_path: str | None) -> None:
     app = load_app(spec)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    lifespan = LifespanDriver(app, {})
     try:
-        running = loop.run_until_complete(_start(app))
+        try:
+            loop.run_until_complete(lifespan.startup())
+        except RuntimeError as exc:
+            raise click.ClickException(f"the app failed to start: {exc}") from None
         namespace = loop.run_until_complete(_namespace(app, spec.partition(":")[0]))
         console = _AwaitingConsole(namespace, loop)
         extras = ", ".join(name for name in ("settings", "db", "session") if name in namespace)
@@ -48,7 +53,7 @@ def shell(app_path: str | None) -> None:
         session = namespace.get("session")
         if session is not None:
             loop.run_until_complete(session.close())
-        loop.run_until_complete(_stop(*running))
+        loop.run_until_complete(lifespan.shutdown())
     finally:
         loop.close()
         asyncio.set_event_loop(None)
@@ -97,26 +102,3 @@ async def _namespace(app: Any, module_name: str) -> dict[str, Any]:
         if not name.startswith("_"):
             found.setdefault(name, value)
     return found
-
-
-async def _start(app: Any) -> tuple[asyncio.Queue[dict[str, Any]], asyncio.Task[None]]:
-    """The app's lifespan start-up, as a server runs it."""
-    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    answered: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-    await inbox.put({"type": "lifespan.startup"})
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"].startswith("lifespan.startup") and not answered.done():
-            answered.set_result(message)
-
-    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-    task = asyncio.ensure_future(app(scope, inbox.get, send))
-    message = await answered
-    if message["type"] == "lifespan.startup.failed":
-        raise click.ClickException(f"the app failed to start: {message.get('message', '')}")
-    return inbox, task
-
-
-async def _stop(inbox: asyncio.Queue[dict[str, Any]], task: asyncio.Task[None]) -> None:
-    await inbox.put({"type": "lifespan.shutdown"})
-    await asyncio.wait_for(task, 10)

@@ -16,7 +16,7 @@ from .types import ASGIApp, Message, Receive, Scope, Send
 if TYPE_CHECKING:
     from .app import App
 
-__all__ = ["LifespanError", "run_lifespans", "serve_lifespan"]
+__all__ = ["LifespanDriver", "LifespanError", "run_lifespans", "serve_lifespan"]
 
 logger = logging.getLogger("brace")
 
@@ -144,3 +144,54 @@ async def serve_lifespan(app: App, scope: Scope, receive: Receive, send: Send) -
         if detector is not None:
             detector.stop()
     await send({"type": "lifespan.shutdown.complete"})
+
+
+class LifespanDriver:
+    """Runs an ASGI app's lifespan protocol the way a server does: `await startup()`, then
+    `await shutdown()` (the test client, `brace shell`)."""
+
+    def __init__(self, app: ASGIApp, state: dict[str, Any]) -> None:
+        self.app = app
+        self.state = state
+        self._to_app: asyncio.Queue[Message] | None = None
+        self._from_app: asyncio.Queue[Message] | None = None
+        self._task: asyncio.Future[None] | None = None
+
+    async def startup(self) -> None:
+        self._to_app = asyncio.Queue()
+        self._from_app = asyncio.Queue()
+        scope = {
+            "type": "lifespan",
+            "asgi": {"version": "3.0", "spec_version": "2.0"},
+            "state": self.state,
+        }
+        receive: Receive = self._to_app.get
+        send: Send = self._from_app.put
+        self._task = asyncio.ensure_future(self.app(scope, receive, send))
+        await self._to_app.put({"type": "lifespan.startup"})
+        message = await self._reply()
+        if message is None:
+            return  # the app does not speak lifespan
+        if message["type"] == "lifespan.startup.failed":
+            raise RuntimeError(f"application startup failed:\n{message.get('message', '')}")
+
+    async def _reply(self) -> Message | None:
+        assert self._from_app is not None and self._task is not None
+        getter = asyncio.ensure_future(self._from_app.get())
+        waiting: set[asyncio.Future[Any]] = {getter, self._task}
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        if getter.done():
+            return getter.result()
+        getter.cancel()
+        if not self._task.cancelled():
+            self._task.exception()  # mark as retrieved: apps without lifespan raise here
+        return None
+
+    async def shutdown(self) -> None:
+        if self._task is None or self._task.done() or self._to_app is None:
+            return
+        await self._to_app.put({"type": "lifespan.shutdown"})
+        message = await self._reply()
+        await asyncio.wait({self._task}, timeout=5)
+        if message is not None and message["type"] == "lifespan.shutdown.failed":
+            raise RuntimeError(f"application shutdown failed:\n{message.get('message', '')}")

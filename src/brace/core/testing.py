@@ -17,8 +17,9 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError('brace.testing needs httpx: pip install "brace[testing]"') from exc
 
+from .lifespan import LifespanDriver
 from .testing_ws import WebSocketClosed, WebSocketDenied, WebSocketTestSession
-from .types import ASGIApp, Message, Receive, Send
+from .types import ASGIApp, Message
 
 __all__ = [
     "AsyncTestClient",
@@ -137,56 +138,6 @@ class _Exchange:
                 self.done.set()
 
 
-class _Lifespan:
-    """Runs the app's lifespan protocol the way a server does."""
-
-    def __init__(self, app: ASGIApp, state: dict[str, Any]) -> None:
-        self.app = app
-        self.state = state
-        self._to_app: asyncio.Queue[Message] | None = None
-        self._from_app: asyncio.Queue[Message] | None = None
-        self._task: asyncio.Future[None] | None = None
-
-    async def startup(self) -> None:
-        self._to_app = asyncio.Queue()
-        self._from_app = asyncio.Queue()
-        scope = {
-            "type": "lifespan",
-            "asgi": {"version": "3.0", "spec_version": "2.0"},
-            "state": self.state,
-        }
-        receive: Receive = self._to_app.get
-        send: Send = self._from_app.put
-        self._task = asyncio.ensure_future(self.app(scope, receive, send))
-        await self._to_app.put({"type": "lifespan.startup"})
-        message = await self._reply()
-        if message is None:
-            return  # the app does not speak lifespan
-        if message["type"] == "lifespan.startup.failed":
-            raise RuntimeError(f"application startup failed:\n{message.get('message', '')}")
-
-    async def _reply(self) -> Message | None:
-        assert self._from_app is not None and self._task is not None
-        getter = asyncio.ensure_future(self._from_app.get())
-        waiting: set[asyncio.Future[Any]] = {getter, self._task}
-        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-        if getter.done():
-            return getter.result()
-        getter.cancel()
-        if not self._task.cancelled():
-            self._task.exception()  # mark as retrieved: apps without lifespan raise here
-        return None
-
-    async def shutdown(self) -> None:
-        if self._task is None or self._task.done() or self._to_app is None:
-            return
-        await self._to_app.put({"type": "lifespan.shutdown"})
-        message = await self._reply()
-        await asyncio.wait({self._task}, timeout=5)
-        if message is not None and message["type"] == "lifespan.shutdown.failed":
-            raise RuntimeError(f"application shutdown failed:\n{message.get('message', '')}")
-
-
 class _LoopThread:
     """An event loop in a background thread, so sync tests can drive an async app."""
 
@@ -268,7 +219,7 @@ class TestClient(httpx.Client):
         self.lifespan_state: dict[str, Any] = {}
         self._transport_origin = send_origin
         self._loop = _LoopThread()
-        self._lifespan = _Lifespan(app, self.lifespan_state)
+        self._lifespan = LifespanDriver(app, self.lifespan_state)
         self._started = False
         inner = _ASGITransport(
             app,
@@ -362,7 +313,7 @@ class AsyncTestClient(httpx.AsyncClient):
     ) -> None:
         self.app = app
         self.lifespan_state: dict[str, Any] = {}
-        self._lifespan = _Lifespan(app, self.lifespan_state)
+        self._lifespan = LifespanDriver(app, self.lifespan_state)
         super().__init__(
             transport=_ASGITransport(
                 app,

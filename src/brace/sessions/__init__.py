@@ -69,6 +69,8 @@ class SessionMiddleware:
         self._csrf_hook = (self.csrf.before_handler,) if self.csrf is not None else ()
         self.signer = Signer(secret_key)
         self.backend = backend_for(backend, self.signer, max_age)
+        # Whether clearing a session ends it for every copy of its cookie (server-side data).
+        self._revocable = bool(getattr(self.backend, "revocable", False))
         self.cookie_name = cookie_name
         self.max_age = max_age
         self.path = path
@@ -86,7 +88,7 @@ class SessionMiddleware:
             return
         cookie = _cookie_value(scope, self.cookie_name)
         loaded = await self.backend.load(cookie) if cookie else None
-        revocable = getattr(self.backend, "revocable", False)
+        revocable = self._revocable
         session = (
             Session(loaded[1], loaded[0], revocable=revocable)
             if loaded
